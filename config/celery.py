@@ -1,0 +1,14 @@
+"""Celery application of the demo host project.
+
+Without CELERY_BROKER_URL the tasks run eagerly in-process (see settings).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

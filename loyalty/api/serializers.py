@@ -1,0 +1,49 @@
+from rest_framework import serializers
+
+from ..models import LedgerEntry
+
+
+class MemberSummarySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    market = serializers.CharField()
+    status = serializers.CharField()
+    available = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    debt = serializers.IntegerField()
+    balance = serializers.IntegerField()
+    lifetime_earned = serializers.IntegerField()
+    lifetime_redeemed = serializers.IntegerField()
+    lifetime_expired = serializers.IntegerField()
+    next_expiry_points = serializers.IntegerField()
+    next_expiry_at = serializers.DateTimeField(allow_null=True)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="entry_type")
+    type_display = serializers.CharField(source="get_entry_type_display")
+    amount = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "type",
+            "type_display",
+            "points",
+            "pending_points",
+            "written_off",
+            "balance_after",
+            "pending_after",
+            "source",
+            "source_ref",
+            "amount",
+            "rate",
+            "reason",
+            "created_at",
+            "effective_at",
+        ]
+
+    def get_amount(self, entry: LedgerEntry) -> dict | None:
+        if entry.amount is None:
+            return None
+        return {"amount": str(entry.amount.amount), "currency": entry.amount.currency.code}

@@ -1,0 +1,109 @@
+"""System checks for a host's configuration of the plugin."""
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.db import connections
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, NEGATIVE_BALANCE_POLICIES, user_settings
+
+REQUIRED_APPS = ("djmoney", "rest_framework", "django_filters")
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs=None, **kwargs):
+    errors = []
+    loyalty = user_settings()
+    if not isinstance(loyalty, dict):
+        return [Error("settings.LOYALTY must be a dict.", id="loyalty.E001")]
+    for key in sorted(set(loyalty) - set(DEFAULTS)):
+        errors.append(
+            Error(
+                f"Unknown setting LOYALTY[{key!r}].",
+                hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+                id="loyalty.E002",
+            )
+        )
+    policy = loyalty.get("NEGATIVE_BALANCE_POLICY", DEFAULTS["NEGATIVE_BALANCE_POLICY"])
+    if policy not in NEGATIVE_BALANCE_POLICIES:
+        errors.append(
+            Error(
+                f"LOYALTY['NEGATIVE_BALANCE_POLICY'] is {policy!r}.",
+                hint=f"Use one of: {', '.join(NEGATIVE_BALANCE_POLICIES)}.",
+                id="loyalty.E003",
+            )
+        )
+    for key in ("PENDING_DAYS", "BATCH_SIZE", "RECENT_HISTORY_SIZE", "API_PAGE_SIZE"):
+        value = loyalty.get(key, DEFAULTS[key])
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < (0 if key == "PENDING_DAYS" else 1)
+        ):
+            errors.append(Error(f"LOYALTY[{key!r}] must be a whole number, is {value!r}.", id="loyalty.E004"))
+    lifetime = loyalty.get("POINTS_LIFETIME_DAYS", DEFAULTS["POINTS_LIFETIME_DAYS"])
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime < 1):
+        errors.append(
+            Error(
+                "LOYALTY['POINTS_LIFETIME_DAYS'] must be a positive whole number or None.", id="loyalty.E005"
+            )
+        )
+    for path in loyalty.get("API_AUTHENTICATION_CLASSES", DEFAULTS["API_AUTHENTICATION_CLASSES"]):
+        try:
+            import_string(path)
+        except ImportError:
+            errors.append(Error(f"Cannot import the API authentication class {path!r}.", id="loyalty.E006"))
+    return errors
+
+
+@register(Tags.compatibility)
+def check_installed_apps(app_configs=None, **kwargs):
+    errors = [
+        Error(
+            f"'{app}' must be in INSTALLED_APPS for the loyalty plugin.",
+            id="loyalty.E007",
+        )
+        for app in REQUIRED_APPS
+        if not apps.is_installed(app)
+    ]
+    installed = list(settings.INSTALLED_APPS)
+    if (
+        "modeltranslation" in installed
+        and "django.contrib.admin" in installed
+        and installed.index("modeltranslation") > installed.index("django.contrib.admin")
+    ):
+        errors.append(
+            Error(
+                "'modeltranslation' must come before 'django.contrib.admin' in INSTALLED_APPS.",
+                id="loyalty.E008",
+            )
+        )
+    auth_classes = user_settings().get("API_AUTHENTICATION_CLASSES", DEFAULTS["API_AUTHENTICATION_CLASSES"])
+    token_authentication = "rest_framework.authentication.TokenAuthentication"  # noqa: S105 (a class path)
+    if token_authentication in auth_classes and not apps.is_installed("rest_framework.authtoken"):
+        errors.append(
+            Warning(
+                "The member API accepts token authentication, "
+                "but 'rest_framework.authtoken' is not installed.",
+                hint="Add 'rest_framework.authtoken' to INSTALLED_APPS "
+                "or set LOYALTY['API_AUTHENTICATION_CLASSES'].",
+                id="loyalty.W002",
+            )
+        )
+    return errors
+
+
+@register(Tags.database)
+def check_database(app_configs=None, databases=None, **kwargs):
+    warnings = []
+    for alias in databases or ():
+        if connections[alias].vendor == "sqlite":
+            warnings.append(
+                Warning(
+                    f"Database {alias!r} is SQLite: row locks are no-ops and all writes are serialized.",
+                    hint="Fine for a demo or a small shop; use PostgreSQL for concurrent traffic.",
+                    id="loyalty.W001",
+                )
+            )
+    return warnings

@@ -1,0 +1,114 @@
+"""Domain errors. Each has a stable ``code`` that API clients can rely on and a translated detail."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class LoyaltyError(Exception):
+    """Base of every domain error; ``code`` is stable, ``detail`` is shown to people."""
+
+    code = "loyalty_error"
+    default_detail = _("The loyalty operation failed.")
+    status_code = 400
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        super().__init__(str(self.detail))
+
+
+class InsufficientPoints(LoyaltyError):
+    code = "insufficient_points"
+    default_detail = _("Not enough points available.")
+    status_code = 409
+
+
+class MemberFrozen(LoyaltyError):
+    code = "member_frozen"
+    default_detail = _("This membership is frozen; points cannot be spent.")
+    status_code = 403
+
+
+class MemberClosed(LoyaltyError):
+    code = "member_closed"
+    default_detail = _("This membership is closed.")
+    status_code = 403
+
+
+class NotAMember(LoyaltyError):
+    code = "not_a_member"
+    default_detail = _("You are not a member of the loyalty program.")
+    status_code = 404
+
+
+class AlreadyEnrolled(LoyaltyError):
+    code = "already_enrolled"
+    default_detail = _("This user is already a member in another market.")
+    status_code = 409
+
+
+class UnknownMarket(LoyaltyError):
+    code = "unknown_market"
+    default_detail = _("No active market with this code.")
+
+
+class InvalidLanguage(LoyaltyError):
+    code = "invalid_language"
+    default_detail = _("This language is not offered.")
+
+
+class UnknownOrder(LoyaltyError):
+    code = "unknown_order"
+    default_detail = _("No order with this id was recorded.")
+    status_code = 404
+
+
+class OrderCancelled(LoyaltyError):
+    code = "order_cancelled"
+    default_detail = _("This order was cancelled.")
+    status_code = 409
+
+
+class InvalidAmount(LoyaltyError):
+    code = "invalid_amount"
+    default_detail = _("The amount must be a positive Money value in a known currency.")
+
+
+class CurrencyNotAccepted(LoyaltyError):
+    code = "currency_not_accepted"
+    default_detail = _("This market does not accept the order's currency.")
+
+
+class InvalidPoints(LoyaltyError):
+    code = "invalid_points"
+    default_detail = _("Points must be a whole number other than zero.")
+
+
+class ReasonRequired(LoyaltyError):
+    code = "reason_required"
+    default_detail = _("A reason is required.")
+
+
+class IdempotencyConflict(LoyaltyError):
+    code = "idempotency_conflict"
+    default_detail = _("This idempotency key was already used for a different request.")
+    status_code = 409
+
+
+class InvalidOrderId(LoyaltyError):
+    code = "invalid_order_id"
+    default_detail = _("The order id must be a non-empty text of at most 100 characters.")
+
+
+class InvalidIdempotencyKey(LoyaltyError):
+    code = "invalid_idempotency_key"
+    default_detail = _("The idempotency key must be a non-empty text of at most 150 characters.")
+
+
+class InvalidTimestamp(LoyaltyError):
+    code = "invalid_timestamp"
+    default_detail = _("Times must be aware datetimes (with a time zone).")
+
+
+class ActorRequired(LoyaltyError):
+    code = "actor_required"
+    default_detail = _("A staff user must be named for this operation.")
+    status_code = 403

@@ -1,0 +1,172 @@
+"""Seed a demo program: markets, staff, shoppers and a realistic points history.
+
+Running it again changes no data (every step goes through the idempotent services); it only
+sets new random passwords for the demo logins and prints them.
+"""
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from loyalty import services
+from loyalty.models import Market
+
+MARKETS = [
+    {
+        "code": "EU",
+        "name": "Europe",
+        "default_currency": "EUR",
+        "default_language": "en",
+        "time_zone": "Europe/Berlin",
+        "points_per_unit": Decimal("1"),
+    },
+    {
+        "code": "CN",
+        "name": "China",
+        "default_currency": "CNY",
+        "default_language": "zh-hans",
+        "time_zone": "Asia/Shanghai",
+        "points_per_unit": Decimal("0.15"),
+    },
+    {
+        "code": "JP",
+        "name": "Japan",
+        "default_currency": "JPY",
+        "default_language": "en",
+        "time_zone": "Asia/Tokyo",
+        "points_per_unit": Decimal("0.01"),
+    },
+    {
+        "code": "KW",
+        "name": "Kuwait",
+        "default_currency": "KWD",
+        "default_language": "en",
+        "time_zone": "Asia/Kuwait",
+        "points_per_unit": Decimal("3.25"),
+    },
+]
+
+# (username, market, [(order id, amount, currency, days ago, what happens next)])
+SHOPPERS = [
+    (
+        "alice",
+        "EU",
+        [
+            ("EU-1001", "129.90", "EUR", 420, "window"),
+            ("EU-1002", "59.99", "EUR", 200, "confirm"),
+            ("EU-1003", "240.00", "EUR", 90, "refund"),
+            ("EU-1004", "35.50", "EUR", 3, "pending"),
+        ],
+    ),
+    (
+        "li.wei",
+        "CN",
+        [
+            ("CN-2001", "899.00", "CNY", 60, "window"),
+            ("CN-2002", "1299.00", "CNY", 20, "confirm"),
+            ("CN-2003", "450.00", "CNY", 5, "cancel"),
+            ("CN-2004", "268.28", "CNY", 1, "pending"),
+        ],
+    ),
+    (
+        "kenji",
+        "JP",
+        [
+            ("JP-3001", "15800", "JPY", 45, "window"),
+            ("JP-3002", "4980", "JPY", 2, "pending"),
+        ],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed demo markets, logins and points history (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        now = timezone.now()
+        with transaction.atomic():
+            self.stdout.write("Markets...")
+            markets = {spec["code"]: self._market(spec) for spec in MARKETS}
+            self.stdout.write("Staff...")
+            passwords = {"admin": self._login("admin", superuser=True)}
+            passwords["support"] = self._login("support", staff=True)
+            User = get_user_model()
+            admin = User.objects.get(username="admin")
+            self.stdout.write("Shoppers and their history...")
+            for username, market_code, orders in SHOPPERS:
+                passwords[username] = self._login(username)
+                member = services.enroll_member(
+                    User.objects.get(username=username), market=markets[market_code]
+                )
+                self._history(member, orders, now)
+            alice = User.objects.get(username="alice").loyalty_member
+            services.spend_points(alice, points=50, idempotency_key="demo-voucher-1", reason="voucher")
+            services.adjust_points(
+                alice,
+                points=25,
+                reason="Apology for a late delivery",
+                actor=admin,
+                idempotency_key="demo-goodwill-1",
+            )
+        self.stdout.write("Releasing and expiring...")
+        services.release_pending_points(now=now)
+        services.expire_points(now=now)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (passwords are new on every run):"))
+        self.stdout.write(f"  admin console  http://127.0.0.1:8000/admin/    admin / {passwords['admin']}")
+        self.stdout.write(
+            f"  support staff  http://127.0.0.1:8000/admin/    support / {passwords['support']}"
+        )
+        for username, market_code, _orders in SHOPPERS:
+            login = f"{username} / {passwords[username]}"
+            self.stdout.write(f"  shopper ({market_code})   http://127.0.0.1:8000/loyalty/  {login}")
+
+    def _market(self, spec: dict) -> Market:
+        market, _created = Market.objects.get_or_create(code=spec["code"], defaults=spec)
+        return market
+
+    def _login(self, username: str, *, staff: bool = False, superuser: bool = False) -> str:
+        User = get_user_model()
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"is_staff": staff or superuser, "is_superuser": superuser}
+        )
+        password = secrets.token_urlsafe(9)
+        user.set_password(password)
+        user.save()
+        if staff:
+            user.user_permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label="loyalty",
+                    codename__in=[
+                        "view_member",
+                        "change_member",
+                        "view_ledgerentry",
+                        "view_orderrecord",
+                        "view_pointslot",
+                        "view_market",
+                        "adjust_points",
+                    ],
+                )
+            )
+        return password
+
+    def _history(self, member, orders, now) -> None:
+        for order_id, amount, currency, days_ago, outcome in orders:
+            placed_at = now - timedelta(days=days_ago)
+            services.record_order(
+                member, order_id=order_id, amount=Money(amount, currency), placed_at=placed_at
+            )
+            if outcome == "confirm":
+                services.confirm_order(order_id=order_id, now=placed_at + timedelta(days=2))
+            elif outcome == "cancel":
+                services.cancel_order(order_id=order_id)
+            elif outcome == "refund":
+                services.record_refund(
+                    order_id=order_id, refund_id=f"{order_id}-R1", amount=Money(Decimal(amount) / 4, currency)
+                )

@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .markets import Market, validate_time_zone
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    FROZEN = "frozen", _("frozen")
+    CLOSED = "closed", _("closed")
+
+
+class Member(models.Model):
+    """A shopper enrolled in the program. Holds no personal data beyond a link to the host's user."""
+
+    # SET_NULL: if the host deletes its user, the membership stays as an anonymous record
+    # so the points books remain whole.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="loyalty_member",
+    )
+    number = models.CharField(_("member number"), max_length=20, unique=True, editable=False)
+    market = models.ForeignKey(
+        Market, verbose_name=_("market"), on_delete=models.PROTECT, related_name="members"
+    )
+    language = models.CharField(_("preferred language"), max_length=15)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    status = models.CharField(
+        _("status"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["-enrolled_at", "-id"]
+        permissions = [("adjust_points", _("Can adjust members' points"))]
+
+    def __str__(self) -> str:
+        return self.number

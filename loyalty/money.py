@@ -1,0 +1,71 @@
+"""Money and points arithmetic: the one place that states the rounding rules.
+
+- Money is rounded to its currency's minor units (CLDR, through Babel: JPY 0, EUR 2, KWD 3)
+  with ROUND_HALF_UP, here in Python and never by the database, which rounds differently on
+  SQLite and PostgreSQL.
+- Points from money are whole numbers rounded down (ROUND_DOWN): a shopper is never credited
+  a point the amount did not fully pay for.
+- Proportional clawbacks are computed on cumulative totals and rounded down, so several
+  partial refunds that add up to the whole order take back exactly what the order earned.
+
+No float is used anywhere.
+"""
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+from djmoney.money import Money
+from moneyed import CURRENCIES
+
+from .exceptions import InvalidAmount
+
+# Every MoneyField stores this many decimal places; amounts are quantized per currency first.
+STORED_DECIMAL_PLACES = 4
+STORED_MAX_DIGITS = 19
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """Choices for currency fields (a callable, so migrations never depend on host settings)."""
+    return sorted((code, currency.name) for code, currency in CURRENCIES.items() if code != "XYZ")
+
+
+def is_known_currency(code: str) -> bool:
+    return code in CURRENCIES and code != "XYZ"
+
+
+def minor_units(currency_code: str) -> int:
+    """Decimal places of the currency's minor unit according to CLDR."""
+    return get_currency_precision(currency_code)
+
+
+def quantize_money(amount: Money) -> Money:
+    """Round to the currency's minor units, half up."""
+    exponent = Decimal(1).scaleb(-minor_units(amount.currency.code))
+    return Money(amount.amount.quantize(exponent, rounding=ROUND_HALF_UP), amount.currency.code)
+
+
+def validate_money(amount: object) -> Money:
+    """Return the amount quantized to its minor units, or raise ``invalid_amount``.
+
+    Accepts a positive djmoney ``Money`` in an ISO 4217 currency.
+    """
+    if not isinstance(amount, Money) or not isinstance(amount.amount, Decimal):
+        raise InvalidAmount()
+    if not is_known_currency(amount.currency.code) or not amount.amount.is_finite():
+        raise InvalidAmount()
+    quantized = quantize_money(amount)
+    if quantized.amount <= 0:
+        raise InvalidAmount()
+    return quantized
+
+
+def points_for_amount(amount: Money, points_per_unit: Decimal) -> int:
+    """Points earned for ``amount`` at ``points_per_unit`` points per whole currency unit, rounded down."""
+    return int((amount.amount * points_per_unit).to_integral_value(rounding=ROUND_DOWN))
+
+
+def proportional_points(total_points: int, part: Decimal, whole: Decimal) -> int:
+    """``total_points * part / whole`` rounded down, exact when ``part == whole``."""
+    if part >= whole:
+        return total_points
+    return int((Decimal(total_points) * part / whole).to_integral_value(rounding=ROUND_DOWN))

@@ -1,0 +1,257 @@
+"""Orders, confirmations, cancellations and refunds: points pending, released and clawed back."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from ..conf import loyalty_settings
+from ..exceptions import (
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidOrderId,
+    InvalidTimestamp,
+    MemberClosed,
+    OrderCancelled,
+    UnknownOrder,
+)
+from ..models import (
+    EntryType,
+    LedgerEntry,
+    Member,
+    MemberStatus,
+    OrderRecord,
+    OrderStatus,
+    PointsAccount,
+    RefundRecord,
+)
+from ..money import proportional_points, validate_money
+from ..signals import points_earned, points_released, points_reversed, send_on_commit
+from .earning import points_for_order
+from .ledger import (
+    apply_credit,
+    create_lot,
+    ensure_same_request,
+    lock_account,
+    lot_expiry,
+    plan_debit,
+    save_account,
+    write_entry,
+)
+
+DEFAULT_SOURCE = "shop"
+
+
+def order_key(source: str, order_id: str, event: str) -> str:
+    return f"order:{source}:{order_id}:{event}"
+
+
+def record_order(
+    member: Member,
+    *,
+    order_id: str,
+    amount: Money,
+    placed_at: datetime | None = None,
+    lines: Iterable = (),
+    source: str = DEFAULT_SOURCE,
+) -> OrderRecord:
+    """Record a placed order; its points stay pending until confirmation or the return window ends.
+
+    Replaying the same order returns the first record and writes nothing.
+    """
+    _check_order_id(order_id)
+    _check_order_id(source)
+    amount = validate_money(amount)
+    now = timezone.now()
+    placed_at = _aware(placed_at or now)
+    with transaction.atomic():
+        account = lock_account(member)
+        existing = OrderRecord.objects.filter(source=source, external_id=order_id).first()
+        if existing is not None:
+            ensure_same_request(existing.member_id == member.pk and existing.amount == amount)
+            return existing
+        if account.member.status == MemberStatus.CLOSED:
+            raise MemberClosed()
+        earned = points_for_order(account.member, amount, lines)
+        try:
+            with transaction.atomic():
+                order = OrderRecord.objects.create(
+                    member=member,
+                    source=source,
+                    external_id=order_id,
+                    amount=amount,
+                    rate=earned.rate,
+                    points=earned.points,
+                    placed_at=placed_at,
+                    release_after=placed_at + timedelta(days=loyalty_settings.PENDING_DAYS),
+                )
+        except IntegrityError:
+            # The same order id arrived concurrently for another member.
+            raise IdempotencyConflict() from None
+        if order.points:
+            account.pending += order.points
+            entry = write_entry(
+                account,
+                entry_type=EntryType.EARN,
+                pending_points=order.points,
+                source=source,
+                source_ref=order_id,
+                idempotency_key=order_key(source, order_id, "earn"),
+                amount=amount,
+                rate=earned.rate,
+                effective_at=placed_at,
+            )
+            save_account(account)
+            send_on_commit(points_earned, LedgerEntry, member=member, entry=entry)
+        if order.release_after <= now:
+            _release(account, order, order.release_after)
+    return order
+
+
+def confirm_order(*, order_id: str, source: str = DEFAULT_SOURCE, now: datetime | None = None) -> OrderRecord:
+    """The order can no longer be returned: release its pending points now (once)."""
+    now = _aware(now or timezone.now())
+    with transaction.atomic():
+        account, order = _lock_order(source, order_id)
+        if order.status == OrderStatus.CANCELLED:
+            raise OrderCancelled()
+        if order.status == OrderStatus.PENDING:
+            _release(account, order, now)
+    return order
+
+
+def cancel_order(*, order_id: str, source: str = DEFAULT_SOURCE) -> OrderRecord:
+    """Take back every point the order still holds (pending or released). Cancelling twice is a no-op."""
+    with transaction.atomic():
+        account, order = _lock_order(source, order_id)
+        if order.status != OrderStatus.CANCELLED:
+            _reverse(account, order, order.points_outstanding, event="cancel", reason="order_cancelled")
+            order.status = OrderStatus.CANCELLED
+            order.save(update_fields=["status", "points_reversed"])
+    return order
+
+
+def record_refund(
+    *, order_id: str, refund_id: str, amount: Money, source: str = DEFAULT_SOURCE
+) -> RefundRecord:
+    """Claw back points in proportion to the refunded amount, once per ``refund_id``."""
+    _check_order_id(refund_id)
+    amount = validate_money(amount)
+    with transaction.atomic():
+        account, order = _lock_order(source, order_id)
+        existing = order.refunds.filter(refund_id=refund_id).first()
+        if existing is not None:
+            ensure_same_request(existing.amount == amount)
+            return existing
+        if amount.currency != order.amount.currency:
+            raise InvalidAmount()
+        refunded = order.refunded + amount.amount
+        if refunded > order.amount.amount:
+            raise InvalidAmount()
+        target = proportional_points(order.points, refunded, order.amount.amount)
+        points = max(target - order.points_reversed, 0)
+        _reverse(account, order, points, event=f"refund:{refund_id}", reason="order_refunded")
+        order.refunded = refunded
+        order.save(update_fields=["refunded", "points_reversed"])
+        return RefundRecord.objects.create(order=order, refund_id=refund_id, amount=amount, points=points)
+
+
+def release_order(order_pk: int, now: datetime) -> bool:
+    """Release one order whose return window ended by ``now``; used by the batch job.
+
+    The points count as released when the window ended, so a late job run does not extend their lifetime.
+    """
+    with transaction.atomic():
+        order = OrderRecord.objects.select_related("member").get(pk=order_pk)
+        account = lock_account(order.member)
+        order.refresh_from_db()
+        if order.status != OrderStatus.PENDING or order.release_after > now:
+            return False
+        _release(account, order, order.release_after)
+        return True
+
+
+def _release(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
+    points = order.points_outstanding
+    if points:
+        account.pending -= points
+        spendable = apply_credit(account, points)
+        account.lifetime_earned += points
+        entry = write_entry(
+            account,
+            entry_type=EntryType.RELEASE,
+            points=points,
+            pending_points=-points,
+            source=order.source,
+            source_ref=order.external_id,
+            idempotency_key=order_key(order.source, order.external_id, "release"),
+            effective_at=at,
+        )
+        create_lot(account, entry, spendable, expires_at=lot_expiry(at), order=order)
+        save_account(account)
+        send_on_commit(points_released, LedgerEntry, member=order.member, entry=entry)
+    order.status = OrderStatus.RELEASED
+    order.released_at = at
+    order.save(update_fields=["status", "released_at"])
+
+
+def _reverse(account: PointsAccount, order: OrderRecord, points: int, *, event: str, reason: str) -> None:
+    """Take ``points`` of ``order`` back: from pending before release, else from the order's lots first."""
+    if points <= 0:
+        return
+    fields = {
+        "entry_type": EntryType.REVERSAL,
+        "source": order.source,
+        "source_ref": order.external_id,
+        "idempotency_key": order_key(order.source, order.external_id, event),
+        "reason": reason,
+    }
+    if order.status == OrderStatus.PENDING:
+        account.pending -= points
+        fields |= {"pending_points": -points, "corrects": _entry_of(order, "earn")}
+        plan = None
+    else:
+        plan = plan_debit(account, points, prefer_order=order)
+        shortfall = points - plan.points
+        account.available -= plan.points
+        account.lifetime_earned -= points
+        if loyalty_settings.NEGATIVE_BALANCE_POLICY == "allow_negative":
+            account.debt += shortfall
+            fields["points"] = -points
+        else:
+            fields |= {"points": -plan.points, "written_off": shortfall}
+        fields["corrects"] = _entry_of(order, "release")
+    entry = write_entry(account, **fields)
+    if plan is not None:
+        plan.apply(entry)
+    save_account(account)
+    order.points_reversed += points
+    send_on_commit(points_reversed, LedgerEntry, member=order.member, entry=entry)
+
+
+def _entry_of(order: OrderRecord, event: str) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(
+        idempotency_key=order_key(order.source, order.external_id, event)
+    ).first()
+
+
+def _lock_order(source: str, order_id: str) -> tuple[PointsAccount, OrderRecord]:
+    order = OrderRecord.objects.select_related("member").filter(source=source, external_id=order_id).first()
+    if order is None:
+        raise UnknownOrder()
+    account = lock_account(order.member)
+    order.refresh_from_db()
+    return account, order
+
+
+def _check_order_id(value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise InvalidOrderId()
+
+
+def _aware(value: datetime) -> datetime:
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise InvalidTimestamp()
+    return value

@@ -1,0 +1,28 @@
+"""Public signals a shop may listen to. Each is sent after the service's transaction commits.
+
+Every signal is sent with ``sender`` = the model class named below and these keyword arguments:
+
+- ``member_enrolled`` (Member): ``member``.
+- ``points_earned`` (LedgerEntry): ``member``, ``entry`` (an earn: pending points of an order).
+- ``points_released`` (LedgerEntry): ``member``, ``entry`` (pending points became spendable).
+- ``points_spent`` (LedgerEntry): ``member``, ``entry``.
+- ``points_reversed`` (LedgerEntry): ``member``, ``entry`` (a cancellation or refund clawback).
+- ``points_adjusted`` (LedgerEntry): ``member``, ``entry``.
+- ``points_expired`` (PointsAccount): ``member``, ``points`` (total expired for that member in one run).
+"""
+
+from django.db import transaction
+from django.dispatch import Signal
+
+member_enrolled = Signal()
+points_earned = Signal()
+points_released = Signal()
+points_spent = Signal()
+points_reversed = Signal()
+points_adjusted = Signal()
+points_expired = Signal()
+
+
+def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs), robust=True)

@@ -1,0 +1,58 @@
+"""Celery tasks: thin wrappers over the batch services, safe to run twice.
+
+``expire_points`` and ``release_pending_points`` are meant for Celery beat. Expiry fans out
+over account-id ranges so that more workers finish sooner; each range is enqueued only once the
+transaction that planned it has committed.
+"""
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import services
+from .models import PointsLot
+
+EXPIRY_RANGE_SIZE = 10_000
+
+RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
+
+
+@shared_task(name="loyalty.tasks.release_pending_points", **RETRY)
+def release_pending_points(now: str | None = None) -> int:
+    """Release the points of orders whose return window ended; returns how many orders."""
+    return services.release_pending_points(now=_when(now))
+
+
+@shared_task(name="loyalty.tasks.expire_points")
+def expire_points(now: str | None = None) -> int:
+    """Plan expiry over account-id ranges and enqueue one task per range; returns how many ranges."""
+    moment = _when(now)
+    bounds = PointsLot.objects.filter(expires_at__lte=moment, remaining__gt=0).aggregate(
+        first=Min("account_id"), last=Max("account_id")
+    )
+    if bounds["first"] is None:
+        return 0
+    ranges = [
+        (start, min(start + EXPIRY_RANGE_SIZE - 1, bounds["last"]))
+        for start in range(bounds["first"], bounds["last"] + 1, EXPIRY_RANGE_SIZE)
+    ]
+    for first, last in ranges:
+        transaction.on_commit(
+            lambda first=first, last=last: expire_points_range.delay(first, last, moment.isoformat())
+        )
+    return len(ranges)
+
+
+@shared_task(name="loyalty.tasks.expire_points_range", **RETRY)
+def expire_points_range(first_account_id: int, last_account_id: int, now: str) -> int:
+    """Expire due lots of accounts ``first_account_id..last_account_id``; returns the points expired."""
+    result = services.expire_points(
+        now=_when(now), first_account_id=first_account_id, last_account_id=last_account_id
+    )
+    return result.points
+
+
+def _when(value: str | None):
+    return parse_datetime(value) if value else timezone.now()

@@ -1,0 +1,1 @@
+"""The operator console: Django admin registrations for the loyalty plugin."""

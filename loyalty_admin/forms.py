@@ -1,0 +1,31 @@
+from django import forms
+from django.contrib.admin import helpers
+from django.utils.translation import gettext_lazy as _
+
+
+class AdjustPointsForm(forms.Form):
+    """Asked between choosing members and applying the adjustment."""
+
+    points = forms.IntegerField(
+        label=_("Points"),
+        help_text=_("Positive to credit, negative to debit. A debit cannot exceed the available balance."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    action = forms.CharField(widget=forms.HiddenInput, initial="adjust_points")
+    select_across = forms.CharField(widget=forms.HiddenInput, initial="0", required=False)
+
+    def clean_points(self):
+        points = self.cleaned_data["points"]
+        if points == 0:
+            raise forms.ValidationError(_("Points must be a whole number other than zero."))
+        return points
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A reason is required."))
+        return reason
+
+
+SELECTED = helpers.ACTION_CHECKBOX_NAME

@@ -1,0 +1,81 @@
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from loyalty.models import Market
+from loyalty.services import enroll_member
+
+pytest.register_assert_rewrite("tests.helpers")
+
+
+@pytest.fixture
+def market(db) -> Market:
+    return Market.objects.create(
+        code="EU",
+        name="Europe",
+        default_currency="EUR",
+        default_language="en",
+        time_zone="Europe/Berlin",
+        points_per_unit=Decimal("1"),
+    )
+
+
+@pytest.fixture
+def make_market(db):
+    def make(
+        code: str, currency: str, rate: str = "1", language: str = "en", time_zone: str = "UTC"
+    ) -> Market:
+        return Market.objects.create(
+            code=code,
+            name=code,
+            default_currency=currency,
+            default_language=language,
+            time_zone=time_zone,
+            points_per_unit=Decimal(rate),
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    counter = itertools.count()
+
+    def make(**fields):
+        number = next(counter)
+        fields.setdefault("username", f"shopper{number}")
+        return django_user_model.objects.create_user(password="correct horse battery", **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user, market):
+    def make(market=market, **fields):
+        return enroll_member(make_user(), market=market, **fields)
+
+    return make
+
+
+@pytest.fixture
+def member(make_member):
+    return make_member()
+
+
+@pytest.fixture
+def staff(make_user):
+    user = make_user(username="support", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="loyalty",
+            codename__in=["view_member", "adjust_points", "view_ledgerentry"],
+        )
+    )
+    return user
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
