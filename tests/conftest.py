@@ -1,4 +1,5 @@
 import itertools
+import os
 from decimal import Decimal
 
 import pytest
@@ -79,3 +80,11 @@ def staff(make_user):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_sessionstart(session):
+    """In CI the PostgreSQL run must really use PostgreSQL, so its locking tests cannot silently skip."""
+    from django.db import connection
+
+    if os.environ.get("LOYALTY_TESTS_EXPECT_POSTGRES") == "1" and connection.vendor != "postgresql":
+        pytest.exit("LOYALTY_TESTS_EXPECT_POSTGRES=1 but the database is not PostgreSQL", returncode=3)

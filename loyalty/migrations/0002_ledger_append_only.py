@@ -36,7 +36,7 @@ def _run(statements: dict[str, str]):
     def run(apps, schema_editor):
         sql = statements.get(schema_editor.connection.vendor)
         if sql:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 
