@@ -29,6 +29,11 @@ def currency_choices() -> list[tuple[str, str]]:
     return sorted((code, currency.name) for code, currency in CURRENCIES.items() if code != "XYZ")
 
 
+def no_default_currency() -> None:
+    """No default currency, as a callable so the host's DEFAULT_CURRENCY stays out of our migrations."""
+    return None
+
+
 def is_known_currency(code: str) -> bool:
     return code in CURRENCIES and code != "XYZ"
 

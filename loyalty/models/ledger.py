@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
-from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices
+from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices, no_default_currency
 from .members import Member
 
 
@@ -105,7 +105,7 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         default=None,
-        default_currency=None,
+        default_currency=no_default_currency,
         currency_choices=currency_choices,
     )
     rate = models.DecimalField(

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
-from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices
+from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices, no_default_currency
 from .members import Member
 
 
@@ -25,7 +25,7 @@ class OrderRecord(models.Model):
         _("amount"),
         max_digits=STORED_MAX_DIGITS,
         decimal_places=STORED_DECIMAL_PLACES,
-        default_currency=None,
+        default_currency=no_default_currency,
         currency_choices=currency_choices,
     )
     refunded = models.DecimalField(
@@ -79,7 +79,7 @@ class RefundRecord(models.Model):
         _("amount"),
         max_digits=STORED_MAX_DIGITS,
         decimal_places=STORED_DECIMAL_PLACES,
-        default_currency=None,
+        default_currency=no_default_currency,
         currency_choices=currency_choices,
     )
     points = models.BigIntegerField(_("points clawed back"))

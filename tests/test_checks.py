@@ -1,0 +1,53 @@
+from loyalty.checks import check_database, check_installed_apps, check_settings
+
+
+def ids(messages) -> list[str]:
+    return [message.id for message in messages]
+
+
+def test_the_demo_configuration_passes(settings):
+    assert check_settings() == []
+    assert check_installed_apps() == []
+
+
+def test_an_unknown_setting_is_an_error(settings):
+    settings.LOYALTY = {"PENDING_DAY": 14}
+    assert ids(check_settings()) == ["loyalty.E002"]
+
+
+def test_an_unknown_negative_balance_policy_is_an_error(settings):
+    settings.LOYALTY = {"NEGATIVE_BALANCE_POLICY": "forgive"}
+    assert ids(check_settings()) == ["loyalty.E003"]
+
+
+def test_numbers_must_be_whole_and_in_range(settings):
+    settings.LOYALTY = {"PENDING_DAYS": -1, "BATCH_SIZE": 0, "POINTS_LIFETIME_DAYS": 1.5}
+    assert sorted(ids(check_settings())) == ["loyalty.E004", "loyalty.E004", "loyalty.E005"]
+
+
+def test_an_authentication_class_that_does_not_import_is_an_error(settings):
+    settings.LOYALTY = {"API_AUTHENTICATION_CLASSES": ["nowhere.Auth"]}
+    assert ids(check_settings()) == ["loyalty.E006"]
+
+
+def test_missing_companion_apps_are_errors(settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "django_filters"]
+    assert "loyalty.E007" in ids(check_installed_apps())
+
+
+def test_modeltranslation_after_admin_is_an_error(settings):
+    apps = [app for app in settings.INSTALLED_APPS if app != "modeltranslation"]
+    settings.INSTALLED_APPS = [*apps, "modeltranslation"]
+    assert "loyalty.E008" in ids(check_installed_apps())
+
+
+def test_token_authentication_without_the_authtoken_app_is_a_warning(settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "rest_framework.authtoken"]
+    assert ids(check_installed_apps()) == ["loyalty.W002"]
+
+
+def test_sqlite_gets_a_warning_about_row_locks(db):
+    from django.db import connection
+
+    warnings = ids(check_database(databases=["default"]))
+    assert warnings == (["loyalty.W001"] if connection.vendor == "sqlite" else [])
