@@ -156,18 +156,13 @@ class MemberAdmin(admin.ModelAdmin):
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = [
-        "id",
+        "created_at",
         "member_number",
         "entry_type",
         "points",
         "pending_points",
-        "written_off",
-        "balance_after",
-        "source",
         "source_ref",
         "reason",
-        "actor",
-        "created_at",
     ]
     list_filter = ["entry_type", "source", "created_at"]
     list_select_related = ["account__member", "actor"]

@@ -1,0 +1,84 @@
+"""Management commands: demo seed, audit, expiry and release."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from loyalty.models import LedgerEntry, Member, OrderRecord, PointsAccount, PointsLot
+from loyalty.services import adjust_points, record_order
+from tests.helpers import eur
+
+
+def run(name: str, *args) -> str:
+    out = StringIO()
+    call_command(name, *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_the_demo_seeds_markets_members_and_history(db):
+    output = run("loyalty_demo")
+    assert Member.objects.count() == 3
+    assert LedgerEntry.objects.filter(entry_type="expiry").exists()
+    assert LedgerEntry.objects.filter(entry_type="reversal").exists()
+    assert "admin / " in output and "alice / " in output
+
+
+def test_running_the_demo_twice_changes_no_data(db):
+    run("loyalty_demo")
+    counts = (Member.objects.count(), LedgerEntry.objects.count(), PointsLot.objects.count())
+    run("loyalty_demo")
+    assert (Member.objects.count(), LedgerEntry.objects.count(), PointsLot.objects.count()) == counts
+
+
+def test_the_audit_passes_on_the_demo_data(db):
+    run("loyalty_demo")
+    assert "OK: 3 account(s)" in run("loyalty_audit")
+
+
+def test_the_audit_fails_with_a_report_after_a_balance_is_corrupted(member, staff):
+    adjust_points(member, points=10, reason="welcome", actor=staff)
+    PointsAccount.objects.filter(member=member).update(available=25)
+    err = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("loyalty_audit", stdout=StringIO(), stderr=err)
+    assert failure.value.returncode == 1
+    assert f"member {member.number}" in err.getvalue()
+    assert "available - debt = sum of entry points: expected 10, found 25" in err.getvalue()
+
+
+def test_the_audit_notices_lots_that_disagree_with_the_balance(member, staff):
+    adjust_points(member, points=10, reason="welcome", actor=staff)
+    PointsLot.objects.filter(account__member=member).update(remaining=4)
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("loyalty_audit", stdout=StringIO(), stderr=err)
+    assert "available = sum of open lots: expected 4, found 10" in err.getvalue()
+
+
+def test_the_audit_exits_non_zero_from_the_command_line(member, staff):
+    adjust_points(member, points=10, reason="welcome", actor=staff)
+    PointsAccount.objects.filter(member=member).update(pending=3)
+    with pytest.raises(SystemExit) as exit_info:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["manage.py", "loyalty_audit"])
+    assert exit_info.value.code == 1
+
+
+def test_loyalty_release_reports_what_it_released(member):
+    record_order(member, order_id="A1", amount=eur("10.00"))
+    assert "Released the points of 0 order(s)." in run("loyalty_release")
+    OrderRecord.objects.filter(external_id="A1").update(release_after=timezone.now() - timedelta(seconds=1))
+    assert "Released the points of 1 order(s)." in run("loyalty_release")
+    assert PointsAccount.objects.get(member=member).available == 10
+
+
+def test_loyalty_expire_reports_what_it_expired(member, staff, settings):
+    settings.LOYALTY = {"POINTS_LIFETIME_DAYS": 1}
+    adjust_points(member, points=10, reason="welcome", actor=staff)
+    assert "Expired 0 point(s)" in run("loyalty_expire")
+    PointsLot.objects.filter(account__member=member).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "Expired 10 point(s) from 1 lot(s) in 1 account(s)." in run("loyalty_expire")

@@ -1,0 +1,50 @@
+"""Celery tasks: thin, idempotent, enqueued only once the planning transaction commits."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from loyalty import tasks
+from loyalty.models import EntryType, OrderRecord
+from loyalty.services import adjust_points, record_order
+from tests.helpers import account_of, entries_of, eur
+
+
+def test_the_release_task_can_run_twice(member):
+    record_order(member, order_id="A1", amount=eur("10.00"))
+    OrderRecord.objects.update(release_after=timezone.now() - timedelta(seconds=1))
+    assert tasks.release_pending_points.delay().get() == 1
+    assert tasks.release_pending_points.delay().get() == 0
+    assert account_of(member).available == 10
+
+
+def test_expiry_fans_out_range_tasks_only_after_commit(
+    make_member, staff, settings, django_capture_on_commit_callbacks
+):
+    settings.LOYALTY = {"POINTS_LIFETIME_DAYS": 1}
+    members = [make_member() for _ in range(3)]
+    for member in members:
+        adjust_points(member, points=10, reason="welcome", actor=staff)
+    later = (timezone.now() + timedelta(days=2)).isoformat()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert tasks.expire_points.delay(later).get() == 1
+    assert all(account_of(member).available == 10 for member in members)
+    for callback in callbacks:
+        callback()
+    assert all(account_of(member).available == 0 for member in members)
+
+
+def test_an_expiry_range_task_can_run_twice(member, staff, settings):
+    settings.LOYALTY = {"POINTS_LIFETIME_DAYS": 1}
+    adjust_points(member, points=10, reason="welcome", actor=staff)
+    account_id = account_of(member).pk
+    later = (timezone.now() + timedelta(days=2)).isoformat()
+    assert tasks.expire_points_range.delay(account_id, account_id, later).get() == 10
+    assert tasks.expire_points_range.delay(account_id, account_id, later).get() == 0
+    assert entries_of(member, entry_type=EntryType.EXPIRY).count() == 1
+
+
+def test_nothing_to_expire_enqueues_nothing(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert tasks.expire_points.delay().get() == 0
+    assert callbacks == []
