@@ -9,7 +9,6 @@ from djmoney.money import Money
 
 from ..conf import loyalty_settings
 from ..exceptions import (
-    IdempotencyConflict,
     InvalidAmount,
     InvalidOrderId,
     InvalidTimestamp,
@@ -64,49 +63,63 @@ def record_order(
     _check_order_id(order_id)
     _check_order_id(source)
     amount = validate_money(amount)
-    now = timezone.now()
-    placed_at = _aware(placed_at or now)
-    with transaction.atomic():
-        account = lock_account(member)
+    placed_at = _aware(placed_at or timezone.now())
+    try:
+        with transaction.atomic():
+            return _record_order(member, source, order_id, amount, placed_at, lines)
+    except IntegrityError:
+        # The same order id was recorded concurrently for another member; compare with that one.
         existing = OrderRecord.objects.filter(source=source, external_id=order_id).first()
-        if existing is not None:
-            ensure_same_request(existing.member_id == member.pk and existing.amount == amount)
-            return existing
-        if account.member.status == MemberStatus.CLOSED:
-            raise MemberClosed()
-        earned = points_for_order(account.member, amount, lines)
-        try:
-            with transaction.atomic():
-                order = OrderRecord.objects.create(
-                    member=member,
-                    source=source,
-                    external_id=order_id,
-                    amount=amount,
-                    rate=earned.rate,
-                    points=earned.points,
-                    placed_at=placed_at,
-                    release_after=placed_at + timedelta(days=loyalty_settings.PENDING_DAYS),
-                )
-        except IntegrityError:
-            # The same order id arrived concurrently for another member.
-            raise IdempotencyConflict() from None
-        if order.points:
-            account.pending += order.points
-            entry = write_entry(
-                account,
-                entry_type=EntryType.EARN,
-                pending_points=order.points,
-                source=source,
-                source_ref=order_id,
-                idempotency_key=order_key(source, order_id, "earn"),
-                amount=amount,
-                rate=earned.rate,
-                effective_at=placed_at,
-            )
-            save_account(account)
-            send_on_commit(points_earned, LedgerEntry, member=member, entry=entry)
-        if order.release_after <= now:
-            _release(account, order, order.release_after)
+        if existing is None:
+            raise
+        ensure_same_request(existing.member_id == member.pk and existing.amount == amount)
+        return existing
+
+
+def _record_order(
+    member: Member, source: str, order_id: str, amount: Money, placed_at: datetime, lines: Iterable
+) -> OrderRecord:
+    account = lock_account(member)
+    existing = OrderRecord.objects.filter(source=source, external_id=order_id).first()
+    if existing is not None:
+        ensure_same_request(existing.member_id == member.pk and existing.amount == amount)
+        return existing
+    if account.member.status == MemberStatus.CLOSED:
+        raise MemberClosed()
+    earned = points_for_order(account.member, amount, lines)
+    release_after = placed_at + timedelta(days=loyalty_settings.PENDING_DAYS)
+    # An order whose return window already ended (a late import, or no window) is released at once,
+    # as of the end of its window.
+    released = release_after <= timezone.now()
+    order = OrderRecord.objects.create(
+        member=member,
+        source=source,
+        external_id=order_id,
+        amount=amount,
+        rate=earned.rate,
+        points=earned.points,
+        placed_at=placed_at,
+        release_after=release_after,
+        status=OrderStatus.RELEASED if released else OrderStatus.PENDING,
+        released_at=release_after if released else None,
+    )
+    if order.points:
+        account.pending += order.points
+        entry = write_entry(
+            account,
+            entry_type=EntryType.EARN,
+            pending_points=order.points,
+            source=source,
+            source_ref=order_id,
+            idempotency_key=order_key(source, order_id, "earn"),
+            amount=amount,
+            rate=earned.rate,
+            effective_at=placed_at,
+        )
+        send_on_commit(points_earned, LedgerEntry, member=account.member, entry=entry)
+        if released:
+            _release_points(account, order, release_after)
+        save_account(account)
     return order
 
 
@@ -174,27 +187,33 @@ def release_order(order_pk: int, now: datetime) -> bool:
 
 
 def _release(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
-    points = order.points_outstanding
-    if points:
-        account.pending -= points
-        spendable = apply_credit(account, points)
-        account.lifetime_earned += points
-        entry = write_entry(
-            account,
-            entry_type=EntryType.RELEASE,
-            points=points,
-            pending_points=-points,
-            source=order.source,
-            source_ref=order.external_id,
-            idempotency_key=order_key(order.source, order.external_id, "release"),
-            effective_at=at,
-        )
-        create_lot(account, entry, spendable, expires_at=lot_expiry(at), order=order)
+    """Release the order's pending points as of ``at`` and mark it released."""
+    if order.points_outstanding:
+        _release_points(account, order, at)
         save_account(account)
-        send_on_commit(points_released, LedgerEntry, member=order.member, entry=entry)
     order.status = OrderStatus.RELEASED
     order.released_at = at
     order.save(update_fields=["status", "released_at"])
+
+
+def _release_points(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
+    """Move the order's outstanding points from pending to a new lot (the caller saves the account)."""
+    points = order.points_outstanding
+    account.pending -= points
+    spendable = apply_credit(account, points)
+    account.lifetime_earned += points
+    entry = write_entry(
+        account,
+        entry_type=EntryType.RELEASE,
+        points=points,
+        pending_points=-points,
+        source=order.source,
+        source_ref=order.external_id,
+        idempotency_key=order_key(order.source, order.external_id, "release"),
+        effective_at=at,
+    )
+    create_lot(account, entry, spendable, expires_at=lot_expiry(at), order=order)
+    send_on_commit(points_released, LedgerEntry, member=order.member, entry=entry)
 
 
 def _reverse(account: PointsAccount, order: OrderRecord, points: int, *, event: str, reason: str) -> None:

@@ -1,0 +1,191 @@
+"""Scale benchmarks, each measured against a baseline in the same run.
+
+Usage: DATABASE_URL=postgres://... python bench/run.py [--earns N] [--history N]
+
+1. Earn throughput: orders recorded and released at once through ``record_order`` versus the
+   same statements sent as raw SQL (lock, idempotency check, order, earn and release entries,
+   lot, balance) on the same database: the ratio is what the ORM and the service logic cost.
+   Target: the service reaches at least EARN_RATIO_TARGET of the raw SQL.
+2. Member summary read: a member with a long history versus one with ten entries.
+   Target: the long history costs at most SUMMARY_RATIO_TARGET times as much.
+
+A throwaway test database is created and dropped. Exits 1 when a target is missed.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["DJANGO_DEBUG"] = "0"  # DEBUG records every query, which would distort the timings
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from djmoney.money import Money  # noqa: E402
+
+from loyalty import selectors, services  # noqa: E402
+from loyalty.models import EntryType, LedgerEntry, Market, PointsAccount  # noqa: E402
+
+EARN_RATIO_TARGET = 0.3
+SUMMARY_RATIO_TARGET = 1.5
+
+
+def timed(function, repeat: int) -> list[float]:
+    samples = []
+    for number in range(repeat):
+        start = time.perf_counter()
+        function(number)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def enroll(market: Market, username: str):
+    user = get_user_model().objects.create_user(username=username)
+    return services.enroll_member(user, market=market)
+
+
+def bench_earns(market: Market, count: int, members: int = 200) -> tuple[float, float]:
+    """Earns spread round-robin over ``members`` shoppers, as a shop's orders are."""
+    earners = [enroll(market, f"earner{number}") for number in range(members)]
+    account_ids = [PointsAccount.objects.get(member=member).pk for member in earners]
+
+    def bare_earn(number: int) -> None:
+        """The statements record_order issues for an order released at once, as raw SQL."""
+        account_id = account_ids[number % members]
+        order_id = f"bare-{number}"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.id, a.available, m.status, k.points_per_unit FROM loyalty_pointsaccount a"
+                " JOIN loyalty_member m ON m.id = a.member_id JOIN loyalty_market k ON k.id = m.market_id"
+                " WHERE a.id = %s FOR NO KEY UPDATE OF a",
+                [account_id],
+            )
+            cursor.execute(
+                "SELECT id FROM loyalty_orderrecord WHERE source = 'bench' AND external_id = %s", [order_id]
+            )
+            cursor.execute(
+                "INSERT INTO loyalty_orderrecord (member_id, source, external_id, amount_currency, amount,"
+                " refunded, rate, points, points_reversed, status, placed_at, release_after, released_at,"
+                " created_at) SELECT member_id, 'bench', %s, 'EUR', 10, 0, 1, 10, 0, 'released',"
+                " now(), now(), now(), now() FROM loyalty_pointsaccount WHERE id = %s RETURNING id",
+                [order_id, account_id],
+            )
+            order_pk = cursor.fetchone()[0]
+            entry_ids = []
+            for kind, points, pending in (("earn", 0, 10), ("release", 10, -10)):
+                cursor.execute(
+                    "INSERT INTO loyalty_ledgerentry (account_id, entry_type, points, pending_points,"
+                    " written_off, balance_after, pending_after, source, source_ref, idempotency_key,"
+                    " reason, created_at, effective_at)"
+                    " VALUES (%s, %s, %s, %s, 0, 0, 0, 'bench', %s, %s, '', now(), now()) RETURNING id",
+                    [account_id, kind, points, pending, order_id, f"{order_id}:{kind}"],
+                )
+                entry_ids.append(cursor.fetchone()[0])
+            cursor.execute(
+                "INSERT INTO loyalty_pointslot (account_id, entry_id, order_id, original, remaining,"
+                " expires_at, created_at) VALUES (%s, %s, %s, 10, 10, now() + interval '365 days', now())",
+                [account_id, entry_ids[1], order_pk],
+            )
+            cursor.execute(
+                "UPDATE loyalty_pointsaccount SET available = available + 10,"
+                " lifetime_earned = lifetime_earned + 10, updated_at = now() WHERE id = %s",
+                [account_id],
+            )
+
+    def service_earn(number: int) -> None:
+        services.record_order(
+            earners[number % members], order_id=f"bench-{number}", amount=Money("10.00", "EUR")
+        )
+
+    with override_settings(LOYALTY={"PENDING_DAYS": 0}):
+        bare = count / sum(timed(bare_earn, count))
+        service = count / sum(timed(service_earn, count))
+    return bare, service
+
+
+def bench_summary(market: Market, history: int) -> tuple[float, float]:
+    small, whale = enroll(market, "small"), enroll(market, "whale")
+    for member, size in ((small, 10), (whale, history)):
+        account = PointsAccount.objects.get(member=member)
+        LedgerEntry.objects.bulk_create(
+            (
+                LedgerEntry(
+                    account=account,
+                    entry_type=EntryType.ADJUSTMENT,
+                    points=1,
+                    balance_after=number,
+                    pending_after=0,
+                    source="bench",
+                    idempotency_key=f"history:{member.pk}:{number}",
+                )
+                for number in range(size)
+            ),
+            batch_size=5000,
+        )
+    medians = []
+    for member in (small, whale):
+        samples = timed(lambda _number, member=member: selectors.member_summary(member), 300)
+        medians.append(statistics.median(samples))
+    return medians[0], medians[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--earns", type=int, default=2000)
+    parser.add_argument("--history", type=int, default=200_000)
+    options = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("bench/run.py needs PostgreSQL: set DATABASE_URL=postgres://...")
+        return 2
+    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    print(f"database {test_name}")
+    try:
+        market = Market.objects.create(
+            code="EU",
+            name="EU",
+            default_currency="EUR",
+            default_language="en",
+            time_zone="UTC",
+            points_per_unit=Decimal(1),
+        )
+        print(f"earn throughput, {options.earns} orders ...")
+        bare, service = bench_earns(market, options.earns)
+        earn_ratio = service / bare
+        print(f"  raw SQL earn    {bare:8.0f}/s")
+        print(f"  record_order    {service:8.0f}/s   ratio {earn_ratio:.2f} (target >= {EARN_RATIO_TARGET})")
+        print(f"member summary, 10 vs {options.history} entries ...")
+        small, whale = bench_summary(market, options.history)
+        summary_ratio = whale / small
+        print(f"  10 entries      {small * 1000:8.3f} ms (median)")
+        print(
+            f"  {options.history} entries {whale * 1000:8.3f} ms (median)   ratio {summary_ratio:.2f}"
+            f" (target <= {SUMMARY_RATIO_TARGET})"
+        )
+    finally:
+        connection.creation.destroy_test_db(test_name, verbosity=0)
+    missed = [
+        name
+        for name, ok in (
+            ("earn", earn_ratio >= EARN_RATIO_TARGET),
+            ("summary", summary_ratio <= SUMMARY_RATIO_TARGET),
+        )
+        if not ok
+    ]
+    print("all targets met" if not missed else f"missed targets: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
