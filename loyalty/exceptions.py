@@ -98,6 +98,11 @@ class InvalidOrderId(LoyaltyError):
     default_detail = _("The order id must be a non-empty text of at most 100 characters.")
 
 
+class InvalidSource(LoyaltyError):
+    code = "invalid_source"
+    default_detail = _("The source must be a non-empty text of at most 50 characters.")
+
+
 class InvalidIdempotencyKey(LoyaltyError):
     code = "invalid_idempotency_key"
     default_detail = _("The idempotency key must be a non-empty text of at most 150 characters.")

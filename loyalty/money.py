@@ -22,6 +22,9 @@ from .exceptions import InvalidAmount
 # Every MoneyField stores this many decimal places; amounts are quantized per currency first.
 STORED_DECIMAL_PLACES = 4
 STORED_MAX_DIGITS = 19
+# Largest amount a MoneyField holds (19 digits, 4 of them decimals), and a ceiling for points.
+MAX_AMOUNT = Decimal(10) ** (STORED_MAX_DIGITS - STORED_DECIMAL_PLACES)
+MAX_POINTS = 10**15
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -59,14 +62,20 @@ def validate_money(amount: object) -> Money:
     if not is_known_currency(amount.currency.code) or not amount.amount.is_finite():
         raise InvalidAmount()
     quantized = quantize_money(amount)
-    if quantized.amount <= 0:
+    if not 0 < quantized.amount < MAX_AMOUNT:
         raise InvalidAmount()
     return quantized
 
 
 def points_for_amount(amount: Money, points_per_unit: Decimal) -> int:
-    """Points earned for ``amount`` at ``points_per_unit`` points per whole currency unit, rounded down."""
-    return int((amount.amount * points_per_unit).to_integral_value(rounding=ROUND_DOWN))
+    """Points earned for ``amount`` at ``points_per_unit`` points per whole currency unit, rounded down.
+
+    Raises ``invalid_amount`` when the result would exceed ``MAX_POINTS``.
+    """
+    points = int((amount.amount * points_per_unit).to_integral_value(rounding=ROUND_DOWN))
+    if points > MAX_POINTS:
+        raise InvalidAmount()
+    return points
 
 
 def proportional_points(total_points: int, part: Decimal, whole: Decimal) -> int:

@@ -10,7 +10,12 @@ class AdjustPointsForm(forms.Form):
         label=_("Points"),
         help_text=_("Positive to credit, negative to debit. A debit cannot exceed the available balance."),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the member in their points history."),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
     action = forms.CharField(widget=forms.HiddenInput, initial="adjust_points")
     select_across = forms.CharField(widget=forms.HiddenInput, initial="0", required=False)

@@ -2,13 +2,23 @@
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from loyalty.exceptions import InsufficientPoints
-from loyalty.models import EntryType, LedgerEntry, PointsAccount
-from loyalty.services import adjust_points, confirm_order, record_order, record_refund, spend_points
+from loyalty.models import EntryType, LedgerEntry, PointsAccount, PointsLot
+from loyalty.services import (
+    adjust_points,
+    cancel_order,
+    confirm_order,
+    expire_points,
+    record_order,
+    record_refund,
+    spend_points,
+)
 from tests.helpers import account_of, assert_books_balance, eur, requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
@@ -97,4 +107,38 @@ def test_spends_refunds_and_credits_interleaved_on_one_member_neither_deadlock_n
     ]
     account = PointsAccount.objects.get(member=member)
     assert account.available >= 0
+    assert_books_balance()
+
+
+def test_expiry_racing_spends_keeps_every_point_accounted_for(member, staff, settings):
+    settings.LOYALTY = {"POINTS_LIFETIME_DAYS": 30}
+    adjust_points(member, points=100, reason="soon expired", actor=staff)
+    PointsLot.objects.filter(account__member=member).update(expires_at=timezone.now() - timedelta(minutes=1))
+    adjust_points(member, points=100, reason="still valid", actor=staff)
+
+    def race(index: int):
+        if index % 2:
+            return expire_points()
+        return spend_points(member, points=20, idempotency_key=f"s{index}", reason="voucher")
+
+    outcomes = run_together(race)
+    assert not [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, InsufficientPoints)]
+    account = account_of(member)
+    assert account.available + account.lifetime_redeemed + account.lifetime_expired == 200
+    assert_books_balance()
+
+
+def test_confirmations_racing_a_cancellation_leave_nothing_behind(member):
+    record_order(member, order_id="A1", amount=eur("80.00"))
+
+    def race(index: int):
+        if index == THREADS // 2:
+            return cancel_order(order_id="A1")
+        return confirm_order(order_id="A1")
+
+    outcomes = run_together(race)
+    assert set(kinds(outcomes)) <= {"OrderRecord", "OrderCancelled"}
+    account = account_of(member)
+    assert (account.available, account.pending) == (0, 0)
+    assert LedgerEntry.objects.filter(entry_type=EntryType.REVERSAL).count() == 1
     assert_books_balance()

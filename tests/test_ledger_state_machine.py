@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 )
 
 from loyalty.exceptions import InsufficientPoints, InvalidAmount, OrderCancelled
-from loyalty.models import LedgerEntry, Market, OrderStatus, PointsAccount
+from loyalty.models import LedgerEntry, Market, OrderRecord, OrderStatus, PointsAccount
 from loyalty.selectors import find_discrepancies
 from loyalty.services import (
     adjust_points,
@@ -36,6 +36,8 @@ from loyalty.services import (
 )
 
 MAX_MEMBERS = 2
+# Sources and ids with colons: their idempotency keys must never collide.
+SOURCES = ["shop", "shop:eu"]
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -87,59 +89,58 @@ class LedgerMachine(RuleBasedStateMachine):
         cents=st.integers(1, 40_000),
         replays=st.integers(0, 2),
         confirm_now=st.booleans(),
+        source=st.sampled_from(SOURCES),
     )
-    def order(self, who, cents, replays, confirm_now):
+    def order(self, who, cents, replays, confirm_now, source):
         member = self.members[who % len(self.members)]
-        order_id = f"o{self._next()}"
+        order_id = f"o:{self._next()}"
         amount = Money(Decimal(cents) / 100, "EUR")
-        record_order(member, order_id=order_id, amount=amount, placed_at=self.clock)
-        self.orders.append(order_id)
+        record_order(member, order_id=order_id, amount=amount, placed_at=self.clock, source=source)
+        self.orders.append((source, order_id))
         before = self._entry_count()
         for _ in range(replays):
-            record_order(member, order_id=order_id, amount=amount, placed_at=self.clock)
+            record_order(member, order_id=order_id, amount=amount, placed_at=self.clock, source=source)
         assert self._entry_count() == before
         if confirm_now:
-            confirm_order(order_id=order_id, now=self.clock)
+            confirm_order(order_id=order_id, source=source, now=self.clock)
 
     @precondition(lambda self: self.orders)
     @rule(pick=st.integers(0, 10_000))
     def confirm(self, pick):
-        order_id = self.orders[pick % len(self.orders)]
+        source, order_id = self.orders[pick % len(self.orders)]
         with contextlib.suppress(OrderCancelled):
-            confirm_order(order_id=order_id, now=self.clock)
+            confirm_order(order_id=order_id, source=source, now=self.clock)
         before = self._entry_count()
         with contextlib.suppress(OrderCancelled):
-            confirm_order(order_id=order_id, now=self.clock)
+            confirm_order(order_id=order_id, source=source, now=self.clock)
         assert self._entry_count() == before
 
     @precondition(lambda self: self.orders)
     @rule(pick=st.integers(0, 10_000))
     def cancel(self, pick):
-        order_id = self.orders[pick % len(self.orders)]
-        order = cancel_order(order_id=order_id)
+        source, order_id = self.orders[pick % len(self.orders)]
+        order = cancel_order(order_id=order_id, source=source)
         assert order.status == OrderStatus.CANCELLED
         assert order.points_reversed == order.points
 
     @precondition(lambda self: self.orders)
     @rule(pick=st.integers(0, 10_000), share=st.integers(1, 100), replay=st.booleans())
     def refund(self, pick, share, replay):
-        from loyalty.models import OrderRecord
-
-        order_id = self.orders[pick % len(self.orders)]
-        order = OrderRecord.objects.get(external_id=order_id)
+        source, order_id = self.orders[pick % len(self.orders)]
+        order = OrderRecord.objects.get(source=source, external_id=order_id)
         left = order.amount.amount - order.refunded
         amount = (left * share / 100).quantize(Decimal("0.01"))
         if amount <= 0:
             return
-        refund_id = f"r{self._next()}"
-        record_refund(order_id=order_id, refund_id=refund_id, amount=Money(amount, "EUR"))
+        refund = {"order_id": order_id, "source": source, "refund_id": f"r:{self._next()}:release"}
+        record_refund(**refund, amount=Money(amount, "EUR"))
         before = self._entry_count()
         if replay:
-            record_refund(order_id=order_id, refund_id=refund_id, amount=Money(amount, "EUR"))
+            record_refund(**refund, amount=Money(amount, "EUR"))
         assert self._entry_count() == before
         with pytest.raises(InvalidAmount):
             record_refund(
-                order_id=order_id, refund_id=f"r{self._next()}", amount=Money(left - amount + 1, "EUR")
+                **{**refund, "refund_id": f"r{self._next()}"}, amount=Money(left - amount + 1, "EUR")
             )
 
     @rule(who=st.integers(0, MAX_MEMBERS - 1), points=st.integers(1, 600))
@@ -164,12 +165,11 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 10_000), share=st.integers(1, 100))
     def refund_after_spending(self, pick, share):
         """The shortfall path: the points of a released order are spent, then the order is refunded."""
-        from loyalty.models import OrderRecord
-
-        order = OrderRecord.objects.get(external_id=self.orders[pick % len(self.orders)])
+        source, order_id = self.orders[pick % len(self.orders)]
+        order = OrderRecord.objects.get(source=source, external_id=order_id)
         if order.status == OrderStatus.CANCELLED:
             return
-        confirm_order(order_id=order.external_id, now=self.clock)
+        confirm_order(order_id=order_id, source=source, now=self.clock)
         self.spend_everything(self.members.index(order.member))
         self.refund(pick, share, replay=False)
 

@@ -1,9 +1,12 @@
 """The points books: one account per member, an append-only ledger and the lots that expire.
 
 Invariants (checked by ``loyalty_audit`` and the test suite):
-- ``account.available - account.debt == sum(entry.points)``;
+- ``account.available - account.debt == sum(entry.points)`` and ``account.debt == sum(entry.debt_points)``;
 - ``account.pending == sum(entry.pending_points)``;
-- the remaining points of an account's lots add up to ``account.available``;
+- the remaining points of an account's lots add up to ``account.available``, and each lot's remaining
+  points are its original points less what allocations took from it;
+- a debit's allocations add up to its points less the debt it created; a credit's lot holds its points
+  less the debt it paid;
 - ``available``, ``pending`` and ``debt`` are never negative (database CHECK constraints);
 - an entry is never updated or deleted: a correction is a new entry that points at what it corrects.
 """
@@ -91,13 +94,18 @@ class LedgerEntry(models.Model):
     written_off = models.BigIntegerField(
         _("points written off"),
         default=0,
-        help_text=_("Points a clawback could not take back because they were already spent."),
+        help_text=_("Points a clawback did not take back: already spent (clamp_to_zero) or expired."),
+    )
+    debt_points = models.BigIntegerField(
+        _("debt change"),
+        default=0,
+        help_text=_("Points owed that this entry created (positive) or paid off (negative)."),
     )
     balance_after = models.BigIntegerField(_("balance after"))
     pending_after = models.BigIntegerField(_("pending after"))
     source = models.CharField(_("source"), max_length=50)
     source_ref = models.CharField(_("source reference"), max_length=100, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=400, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=1000, unique=True)
     amount = MoneyField(
         _("purchase amount"),
         max_digits=STORED_MAX_DIGITS,

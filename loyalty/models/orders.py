@@ -34,6 +34,11 @@ class OrderRecord(models.Model):
     rate = models.DecimalField(_("points per currency unit"), max_digits=12, decimal_places=4)
     points = models.BigIntegerField(_("points earned"))
     points_reversed = models.BigIntegerField(_("points reversed"), default=0)
+    points_forgiven = models.BigIntegerField(
+        _("points forgiven"),
+        default=0,
+        help_text=_("Reversed points that had already expired, so nothing was taken back for them."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )

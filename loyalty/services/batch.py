@@ -4,20 +4,22 @@ Both derive their work from the database state, so running them twice (or concur
 Celery retry) changes nothing the second time.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from ..conf import loyalty_settings
 from ..models import EntryType, LedgerEntry, LotAllocation, OrderRecord, OrderStatus, PointsAccount, PointsLot
 from ..signals import points_expired, send_on_commit
-from .ledger import BALANCE_FIELDS
+from .ledger import BALANCE_FIELDS, LedgerInconsistent, ledger_key
 from .orders import release_order
 
 Progress = Callable[[int], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,7 +88,7 @@ def _expire_accounts(account_ids: list[int], now: datetime, result: ExpiryResult
                     pending_after=account.pending,
                     source="system",
                     source_ref=f"lot:{lot.pk}",
-                    idempotency_key=f"expiry:lot:{lot.pk}",
+                    idempotency_key=ledger_key("expiry", "lot", lot.pk),
                     reason="points_expired",
                     effective_at=lot.expires_at,
                 )
@@ -114,18 +116,36 @@ def _expire_accounts(account_ids: list[int], now: datetime, result: ExpiryResult
     result.points += sum(expired_by_account.values())
 
 
+class BatchIncomplete(RuntimeError):
+    """Some rows of a batch failed; the others were done. The failures are logged one by one."""
+
+
 def release_pending_points(*, now: datetime | None = None, progress: Progress | None = None) -> int:
-    """Release the pending points of every order whose return window has ended; return how many orders."""
+    """Release the pending points of every order whose return window has ended; return how many orders.
+
+    Each order is its own transaction. One that fails is logged and skipped so that it cannot hold
+    back the others; ``BatchIncomplete`` is raised at the end, naming the failed orders.
+    """
     now = now or timezone.now()
     due = OrderRecord.objects.filter(status=OrderStatus.PENDING, release_after__lte=now).order_by("pk")
     released = 0
+    failed: list[int] = []
     after = 0
     while True:
         order_ids = list(due.filter(pk__gt=after).values_list("pk", flat=True)[: loyalty_settings.BATCH_SIZE])
         if not order_ids:
-            return released
+            break
         for order_pk in order_ids:
-            released += release_order(order_pk, now)
+            try:
+                released += release_order(order_pk, now)
+            except (DatabaseError, LedgerInconsistent):
+                logger.exception("Could not release the points of order record %s", order_pk)
+                failed.append(order_pk)
         after = order_ids[-1]
         if progress:
             progress(released)
+    if failed:
+        raise BatchIncomplete(
+            f"Released {released} order(s); {len(failed)} failed (order records {failed[:20]})."
+        )
+    return released

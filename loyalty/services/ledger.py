@@ -5,6 +5,7 @@ Nothing outside ``loyalty.services`` writes ledger entries, lots or balances.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.db.models import Case, F, IntegerField, Value, When
 
@@ -44,6 +45,11 @@ def checked_key(key: object, max_length: int = 150) -> str:
     if not isinstance(key, str) or not key.strip() or len(key) > max_length:
         raise InvalidIdempotencyKey()
     return key
+
+
+def ledger_key(*parts: object) -> str:
+    """An idempotency key from its parts, each percent-encoded so that no two part lists share a key."""
+    return ":".join(quote(str(part), safe="") for part in parts)
 
 
 def existing_entry(key: str) -> LedgerEntry | None:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -11,6 +12,7 @@ from ..conf import loyalty_settings
 from ..exceptions import (
     InvalidAmount,
     InvalidOrderId,
+    InvalidSource,
     InvalidTimestamp,
     MemberClosed,
     OrderCancelled,
@@ -19,6 +21,7 @@ from ..exceptions import (
 from ..models import (
     EntryType,
     LedgerEntry,
+    LotAllocation,
     Member,
     MemberStatus,
     OrderRecord,
@@ -33,6 +36,7 @@ from .ledger import (
     apply_credit,
     create_lot,
     ensure_same_request,
+    ledger_key,
     lock_account,
     lot_expiry,
     plan_debit,
@@ -43,8 +47,8 @@ from .ledger import (
 DEFAULT_SOURCE = "shop"
 
 
-def order_key(source: str, order_id: str, event: str) -> str:
-    return f"order:{source}:{order_id}:{event}"
+def order_key(source: str, order_id: str, *event: str) -> str:
+    return ledger_key("order", source, order_id, *event)
 
 
 def record_order(
@@ -61,7 +65,7 @@ def record_order(
     Replaying the same order returns the first record and writes nothing.
     """
     _check_order_id(order_id)
-    _check_order_id(source)
+    _check_source(source)
     amount = validate_money(amount)
     placed_at = _aware(placed_at or timezone.now())
     try:
@@ -140,9 +144,9 @@ def cancel_order(*, order_id: str, source: str = DEFAULT_SOURCE) -> OrderRecord:
     with transaction.atomic():
         account, order = _lock_order(source, order_id)
         if order.status != OrderStatus.CANCELLED:
-            _reverse(account, order, order.points_outstanding, event="cancel", reason="order_cancelled")
+            _reverse(account, order, order.points_outstanding, event=("cancel",), reason="order_cancelled")
             order.status = OrderStatus.CANCELLED
-            order.save(update_fields=["status", "points_reversed"])
+            order.save(update_fields=["status", "points_reversed", "points_forgiven"])
     return order
 
 
@@ -165,9 +169,9 @@ def record_refund(
             raise InvalidAmount()
         target = proportional_points(order.points, refunded, order.amount.amount)
         points = max(target - order.points_reversed, 0)
-        _reverse(account, order, points, event=f"refund:{refund_id}", reason="order_refunded")
+        _reverse(account, order, points, event=("refund", refund_id), reason="order_refunded")
         order.refunded = refunded
-        order.save(update_fields=["refunded", "points_reversed"])
+        order.save(update_fields=["refunded", "points_reversed", "points_forgiven"])
         return RefundRecord.objects.create(order=order, refund_id=refund_id, amount=amount, points=points)
 
 
@@ -207,6 +211,7 @@ def _release_points(account: PointsAccount, order: OrderRecord, at: datetime) ->
         entry_type=EntryType.RELEASE,
         points=points,
         pending_points=-points,
+        debt_points=spendable - points,
         source=order.source,
         source_ref=order.external_id,
         idempotency_key=order_key(order.source, order.external_id, "release"),
@@ -216,38 +221,53 @@ def _release_points(account: PointsAccount, order: OrderRecord, at: datetime) ->
     send_on_commit(points_released, LedgerEntry, member=order.member, entry=entry)
 
 
-def _reverse(account: PointsAccount, order: OrderRecord, points: int, *, event: str, reason: str) -> None:
-    """Take ``points`` of ``order`` back: from pending before release, else from the order's lots first."""
+def _reverse(account: PointsAccount, order: OrderRecord, points: int, *, event: tuple, reason: str) -> None:
+    """Take ``points`` of ``order`` back: from pending before release, else from the order's lots first.
+
+    Released points of the order that expired unused are not taken back a second time: that part
+    is forgiven and recorded as written off.
+    """
     if points <= 0:
         return
     fields = {
         "entry_type": EntryType.REVERSAL,
         "source": order.source,
         "source_ref": order.external_id,
-        "idempotency_key": order_key(order.source, order.external_id, event),
+        "idempotency_key": order_key(order.source, order.external_id, *event),
         "reason": reason,
     }
+    plan = None
     if order.status == OrderStatus.PENDING:
         account.pending -= points
         fields |= {"pending_points": -points, "corrects": _entry_of(order, "earn")}
-        plan = None
     else:
-        plan = plan_debit(account, points, prefer_order=order)
-        shortfall = points - plan.points
+        forgiven = min(points, max(_expired_points_of(order) - order.points_forgiven, 0))
+        owed = points - forgiven
+        plan = plan_debit(account, owed, prefer_order=order)
+        shortfall = owed - plan.points
         account.available -= plan.points
         account.lifetime_earned -= points
         if loyalty_settings.NEGATIVE_BALANCE_POLICY == "allow_negative":
             account.debt += shortfall
-            fields["points"] = -points
+            fields |= {"points": -owed, "debt_points": shortfall, "written_off": forgiven}
         else:
-            fields |= {"points": -plan.points, "written_off": shortfall}
+            fields |= {"points": -plan.points, "written_off": shortfall + forgiven}
         fields["corrects"] = _entry_of(order, "release")
+        order.points_forgiven += forgiven
     entry = write_entry(account, **fields)
     if plan is not None:
         plan.apply(entry)
     save_account(account)
     order.points_reversed += points
     send_on_commit(points_reversed, LedgerEntry, member=order.member, entry=entry)
+
+
+def _expired_points_of(order: OrderRecord) -> int:
+    """Points of the order's lots that expired unused."""
+    expired = LotAllocation.objects.filter(lot__order=order, entry__entry_type=EntryType.EXPIRY).aggregate(
+        total=Sum("points")
+    )
+    return expired["total"] or 0
 
 
 def _entry_of(order: OrderRecord, event: str) -> LedgerEntry | None:
@@ -268,6 +288,11 @@ def _lock_order(source: str, order_id: str) -> tuple[PointsAccount, OrderRecord]
 def _check_order_id(value: object) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
         raise InvalidOrderId()
+
+
+def _check_source(value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 50:
+        raise InvalidSource()
 
 
 def _aware(value: datetime) -> datetime:

@@ -21,6 +21,7 @@ from .ledger import (
     create_lot,
     ensure_same_request,
     existing_entry,
+    ledger_key,
     lock_account,
     lot_expiry,
     plan_debit,
@@ -35,7 +36,7 @@ def spend_points(member: Member, *, points: int, idempotency_key: str, reason: s
     Raises ``insufficient_points`` (and writes nothing) when the available balance is too low.
     """
     _check_points(points, positive=True)
-    key = f"spend:{member.number}:{checked_key(idempotency_key)}"
+    key = ledger_key("spend", member.number, checked_key(idempotency_key))
     with transaction.atomic():
         account = lock_account(member)
         existing = existing_entry(key)
@@ -73,7 +74,7 @@ def adjust_points(
     reason = _checked_reason(reason)
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise ActorRequired()
-    key = f"adjust:{checked_key(idempotency_key) if idempotency_key else uuid.uuid4().hex}"
+    key = ledger_key("adjust", checked_key(idempotency_key) if idempotency_key else uuid.uuid4().hex)
     now = timezone.now()
     with transaction.atomic():
         account = lock_account(member)
@@ -84,8 +85,10 @@ def adjust_points(
         if account.member.status == MemberStatus.CLOSED:
             raise MemberClosed()
         plan = None
+        debt_paid = 0
         if points > 0:
             spendable = apply_credit(account, points)
+            debt_paid = points - spendable
             account.lifetime_earned += points
         else:
             if account.available < -points:
@@ -96,6 +99,7 @@ def adjust_points(
             account,
             entry_type=EntryType.ADJUSTMENT,
             points=points,
+            debt_points=-debt_paid,
             source="staff",
             idempotency_key=key,
             reason=reason,

@@ -1,6 +1,12 @@
 import pytest
 
-from loyalty.exceptions import ActorRequired, InsufficientPoints, InvalidPoints, ReasonRequired
+from loyalty.exceptions import (
+    ActorRequired,
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidPoints,
+    ReasonRequired,
+)
 from loyalty.models import EntryType
 from loyalty.services import adjust_points
 from tests.helpers import account_of, assert_books_balance, entries_of, open_lots
@@ -47,3 +53,17 @@ def test_an_adjustment_with_a_key_is_applied_once(member, staff):
     for _ in range(5):
         adjust_points(member, points=5, reason="goodwill", actor=staff, idempotency_key="ticket-42")
     assert account_of(member).available == 5
+
+
+def test_an_adjustment_key_reused_with_other_points_is_a_conflict(member, staff):
+    adjust_points(member, points=5, reason="goodwill", actor=staff, idempotency_key="ticket-42")
+    with pytest.raises(IdempotencyConflict):
+        adjust_points(member, points=6, reason="goodwill", actor=staff, idempotency_key="ticket-42")
+
+
+def test_an_adjustment_key_reused_for_another_member_is_a_conflict(make_member, staff):
+    alice, bob = make_member(), make_member()
+    adjust_points(alice, points=5, reason="goodwill", actor=staff, idempotency_key="ticket-42")
+    with pytest.raises(IdempotencyConflict):
+        adjust_points(bob, points=5, reason="goodwill", actor=staff, idempotency_key="ticket-42")
+    assert account_of(bob).available == 0

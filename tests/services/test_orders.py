@@ -10,13 +10,16 @@ from loyalty.exceptions import (
     IdempotencyConflict,
     InvalidAmount,
     InvalidOrderId,
+    InvalidSource,
     InvalidTimestamp,
     MemberClosed,
     OrderCancelled,
     UnknownOrder,
 )
-from loyalty.models import EntryType, MemberStatus, OrderRecord, OrderStatus
-from loyalty.services import cancel_order, confirm_order, record_order, release_pending_points
+from loyalty.models import EntryType, LedgerEntry, MemberStatus, OrderRecord, OrderStatus
+from loyalty.services import cancel_order, confirm_order, record_order, record_refund, release_pending_points
+from loyalty.services.batch import BatchIncomplete
+from loyalty.services.orders import order_key
 from tests.helpers import account_of, assert_books_balance, entries_of, eur, open_lots
 
 
@@ -193,3 +196,56 @@ def test_cancelling_after_release_takes_the_points_back(member):
 def test_unknown_orders_are_reported(db, call):
     with pytest.raises(UnknownOrder):
         call(order_id="missing")
+
+
+def test_ids_containing_colons_never_share_an_idempotency_key(member):
+    record_order(member, order_id="X", amount=eur("10.00"))
+    record_order(member, order_id="X:refund:Y", amount=eur("20.00"))
+    confirm_order(order_id="X")
+    record_refund(order_id="X", refund_id="Y:release", amount=eur("5.00"))
+    confirm_order(order_id="X:refund:Y")
+    record_order(member, order_id="b:c", amount=eur("1.00"), source="a")
+    record_order(member, order_id="c", amount=eur("2.00"), source="a:b")
+    account = account_of(member)
+    assert (account.available, account.pending) == (25, 3)
+    assert_books_balance()
+
+
+def test_an_overlong_source_is_refused(member):
+    with pytest.raises(InvalidSource):
+        record_order(member, order_id="A1", amount=eur("10.00"), source="s" * 51)
+
+
+def test_amounts_and_points_beyond_what_the_books_hold_are_refused(member, market):
+    with pytest.raises(InvalidAmount):
+        record_order(member, order_id="A1", amount=eur("1000000000000000"))
+    market.points_per_unit = Decimal("99999999")
+    market.save()
+    with pytest.raises(InvalidAmount):
+        record_order(member, order_id="A2", amount=eur("100000000"))
+    assert not OrderRecord.objects.exists()
+
+
+def test_a_failing_order_does_not_hold_back_the_release_of_the_others(make_member, caplog):
+    first, second = make_member(), make_member()
+    record_order(first, order_id="BROKEN", amount=eur("10.00"))
+    record_order(second, order_id="FINE", amount=eur("10.00"))
+    # A stray entry already holding the release key makes releasing BROKEN fail in the database.
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                account=account_of(first),
+                entry_type=EntryType.ADJUSTMENT,
+                points=1,
+                balance_after=1,
+                pending_after=0,
+                source="test",
+                idempotency_key=order_key("shop", "BROKEN", "release"),
+            )
+        ]
+    )
+    with pytest.raises(BatchIncomplete, match="1 failed"):
+        release_pending_points(now=timezone.now() + timedelta(days=30))
+    assert account_of(second).available == 10
+    assert OrderRecord.objects.get(external_id="BROKEN").status == OrderStatus.PENDING
+    assert "Could not release" in caplog.text

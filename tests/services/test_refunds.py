@@ -10,6 +10,7 @@ from loyalty.services import (
     adjust_points,
     cancel_order,
     confirm_order,
+    expire_points,
     record_order,
     record_refund,
     spend_points,
@@ -129,4 +130,46 @@ def test_a_debt_is_paid_off_by_a_staff_credit_too(member, released_order, settin
     adjust_points(member, points=30, reason="goodwill", actor=staff)
     account = account_of(member)
     assert (account.available, account.debt) == (0, 70)
+    assert_books_balance()
+
+
+def expire_everything_due(days: int) -> None:
+    expire_points(now=timezone.now() + timedelta(days=days))
+
+
+def test_a_refund_after_the_orders_points_expired_creates_no_debt(member, settings):
+    settings.LOYALTY = {"NEGATIVE_BALANCE_POLICY": "allow_negative", "POINTS_LIFETIME_DAYS": 30}
+    record_order(member, order_id="A1", amount=eur("100.00"))
+    confirm_order(order_id="A1")
+    expire_everything_due(31)
+    record_refund(order_id="A1", refund_id="R1", amount=eur("100.00"))
+    account = account_of(member)
+    assert (account.available, account.debt) == (0, 0)
+    reversal = entries_of(member, entry_type=EntryType.REVERSAL).get()
+    assert (reversal.points, reversal.written_off) == (0, 100)
+    assert_books_balance()
+
+
+def test_a_refund_after_expiry_leaves_the_points_of_other_orders_alone(member, settings):
+    settings.LOYALTY = {"POINTS_LIFETIME_DAYS": 30}
+    record_order(member, order_id="OLD", amount=eur("100.00"), placed_at=timezone.now() - timedelta(days=60))
+    expire_points()
+    record_order(member, order_id="NEW", amount=eur("100.00"))
+    confirm_order(order_id="NEW")
+    record_refund(order_id="OLD", refund_id="R1", amount=eur("100.00"))
+    assert account_of(member).available == 100
+    assert_books_balance()
+
+
+def test_only_the_spent_part_of_a_partly_expired_order_is_clawed_back(member, settings):
+    settings.LOYALTY = {"NEGATIVE_BALANCE_POLICY": "allow_negative", "POINTS_LIFETIME_DAYS": 30}
+    record_order(member, order_id="A1", amount=eur("100.00"))
+    confirm_order(order_id="A1")
+    spend_points(member, points=60, idempotency_key="s1", reason="voucher")
+    expire_everything_due(31)
+    record_refund(order_id="A1", refund_id="R1", amount=eur("50.00"))
+    record_refund(order_id="A1", refund_id="R2", amount=eur("50.00"))
+    account = account_of(member)
+    assert (account.available, account.debt, account.balance) == (0, 60, -60)
+    assert sum(entry.written_off for entry in entries_of(member, entry_type=EntryType.REVERSAL)) == 40
     assert_books_balance()
