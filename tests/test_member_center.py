@@ -1,6 +1,7 @@
 """The shopper's member-center pages."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -137,3 +138,16 @@ def test_pages_only_answer_posts_where_they_write(signed_in):
 def test_pending_points_explain_themselves(signed_in, member):
     record_order(member, order_id="A1", amount=eur("10.00"), placed_at=timezone.now() - timedelta(days=1))
     assert b"return period" in signed_in.get(URL).content
+
+
+def test_the_host_can_wrap_the_pages_in_its_own_layout(signed_in, settings):
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [*settings.TEMPLATES[0]["DIRS"], Path(__file__).parent / "templates"],
+        }
+    ]
+    settings.LOYALTY = {"BASE_TEMPLATE": "host_base.html"}
+    html = signed_in.get(URL).content.decode()
+    assert '<nav id="host-navigation">' in html
+    assert 'data-testid="available"' in html
