@@ -74,7 +74,7 @@ def test_times_are_shown_in_the_members_time_zone(signed_in, member, staff):
     Member.objects.filter(pk=member.pk).update(time_zone="Asia/Tokyo")
     adjust_points(member, points=5, reason="goodwill", actor=staff)
     response = signed_in.get(URL)
-    created = response.context["entries"][0].created_at
+    created = response.context["entries"][0].effective_at
     with timezone.override("Asia/Tokyo"):
         tokyo = date_format(timezone.localtime(created), "SHORT_DATETIME_FORMAT")
     with timezone.override("UTC"):
@@ -151,3 +151,11 @@ def test_the_host_can_wrap_the_pages_in_its_own_layout(signed_in, settings):
     html = signed_in.get(URL).content.decode()
     assert '<nav id="host-navigation">' in html
     assert 'data-testid="available"' in html
+
+
+def test_history_shows_when_an_order_was_placed_not_when_it_was_recorded(signed_in, member):
+    placed = timezone.now() - timedelta(days=3)
+    record_order(member, order_id="A1", amount=eur("10.00"), placed_at=placed)
+    with timezone.override(member.time_zone):
+        shown = date_format(timezone.localtime(placed), "SHORT_DATETIME_FORMAT")
+    assert shown in signed_in.get(URL).content.decode()
