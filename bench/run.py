@@ -34,7 +34,8 @@ from django.test.utils import override_settings  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
 from loyalty import selectors, services  # noqa: E402
-from loyalty.models import EntryType, LedgerEntry, Market, PointsAccount  # noqa: E402
+from loyalty.models import Market, PointsAccount  # noqa: E402
+from loyalty.testing import bulk_history  # noqa: E402
 
 EARN_RATIO_TARGET = 0.3
 SUMMARY_RATIO_TARGET = 1.5
@@ -115,23 +116,8 @@ def bench_earns(market: Market, count: int, members: int = 200) -> tuple[float, 
 
 def bench_summary(market: Market, history: int) -> tuple[float, float]:
     small, whale = enroll(market, "small"), enroll(market, "whale")
-    for member, size in ((small, 10), (whale, history)):
-        account = PointsAccount.objects.get(member=member)
-        LedgerEntry.objects.bulk_create(
-            (
-                LedgerEntry(
-                    account=account,
-                    entry_type=EntryType.ADJUSTMENT,
-                    points=1,
-                    balance_after=number,
-                    pending_after=0,
-                    source="bench",
-                    idempotency_key=f"history:{member.pk}:{number}",
-                )
-                for number in range(size)
-            ),
-            batch_size=5000,
-        )
+    bulk_history(small, 10)
+    bulk_history(whale, history)
     medians = []
     for member in (small, whale):
         samples = timed(lambda _number, member=member: selectors.member_summary(member), 300)

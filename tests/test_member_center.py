@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 
 from loyalty.models import Member
 from loyalty.services import adjust_points, confirm_order, record_order
-from tests.api.test_member_api import make_history
+from loyalty.testing import bulk_history
 from tests.helpers import eur
 
 URL = "/loyalty/"
@@ -41,7 +41,7 @@ def test_the_page_shows_balances_and_recent_history(signed_in, member, staff):
 
 def test_history_is_limited_to_the_recent_entries(signed_in, member, settings):
     settings.LOYALTY = {"RECENT_HISTORY_SIZE": 3}
-    make_history(member, 10)
+    bulk_history(member, 10)
     assert len(signed_in.get(URL).context["entries"]) == 3
 
 
@@ -49,7 +49,7 @@ def test_the_page_costs_the_same_queries_with_10_or_10000_entries(make_member, d
     counts = []
     for entries in (10, 10_000):
         member = make_member()
-        make_history(member, entries)
+        bulk_history(member, entries)
         client = Client()
         client.force_login(member.user)
         with django_assert_num_queries(6) as captured:

@@ -16,9 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from djmoney.models.fields import MoneyField
 
-from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices, no_default_currency
+from .fields import amount_field
 from .members import Member
 
 
@@ -106,15 +105,11 @@ class LedgerEntry(models.Model):
     source = models.CharField(_("source"), max_length=50)
     source_ref = models.CharField(_("source reference"), max_length=100, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=1000, unique=True)
-    amount = MoneyField(
+    amount = amount_field(
         _("purchase amount"),
-        max_digits=STORED_MAX_DIGITS,
-        decimal_places=STORED_DECIMAL_PLACES,
         null=True,
         blank=True,
         default=None,
-        default_currency=no_default_currency,
-        currency_choices=currency_choices,
     )
     rate = models.DecimalField(
         _("points per currency unit"), max_digits=12, decimal_places=4, null=True, blank=True

@@ -1,9 +1,9 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from djmoney.models.fields import MoneyField
 
-from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices, no_default_currency
+from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS
+from .fields import amount_field
 from .members import Member
 
 
@@ -21,12 +21,8 @@ class OrderRecord(models.Model):
     )
     source = models.CharField(_("source"), max_length=50)
     external_id = models.CharField(_("order id"), max_length=100)
-    amount = MoneyField(
+    amount = amount_field(
         _("amount"),
-        max_digits=STORED_MAX_DIGITS,
-        decimal_places=STORED_DECIMAL_PLACES,
-        default_currency=no_default_currency,
-        currency_choices=currency_choices,
     )
     refunded = models.DecimalField(
         _("refunded"), max_digits=STORED_MAX_DIGITS, decimal_places=STORED_DECIMAL_PLACES, default=0
@@ -80,12 +76,8 @@ class RefundRecord(models.Model):
         OrderRecord, verbose_name=_("order"), on_delete=models.PROTECT, related_name="refunds"
     )
     refund_id = models.CharField(_("refund id"), max_length=100)
-    amount = MoneyField(
+    amount = amount_field(
         _("amount"),
-        max_digits=STORED_MAX_DIGITS,
-        decimal_places=STORED_DECIMAL_PLACES,
-        default_currency=no_default_currency,
-        currency_choices=currency_choices,
     )
     points = models.BigIntegerField(_("points clawed back"))
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)

@@ -6,9 +6,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from loyalty.exceptions import NotAMember
-from loyalty.models import EntryType, LedgerEntry
 from loyalty.services import adjust_points, confirm_order, record_order, spend_points
-from tests.helpers import account_of, eur
+from loyalty.testing import bulk_history
+from tests.helpers import eur
 
 ME = "/api/loyalty/v1/me/"
 LEDGER = "/api/loyalty/v1/me/ledger/"
@@ -112,29 +112,12 @@ def test_the_ledger_is_paginated(client_for, member, staff, settings):
     assert client.get(LEDGER, {"page": 3}).json()["results"][0]["points"] == 1
 
 
-def make_history(member, entries: int) -> None:
-    """Entries written directly: only their number matters to the query count."""
-    account = account_of(member)
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            account=account,
-            entry_type=EntryType.ADJUSTMENT,
-            points=1,
-            balance_after=number,
-            pending_after=0,
-            source="bench",
-            idempotency_key=f"history:{member.pk}:{number}",
-        )
-        for number in range(entries)
-    )
-
-
 def test_reading_me_costs_the_same_queries_with_10_or_10000_entries(
     client_for, make_member, django_assert_num_queries
 ):
     small, large = make_member(), make_member()
-    make_history(small, 10)
-    make_history(large, 10_000)
+    bulk_history(small, 10)
+    bulk_history(large, 10_000)
     counts = []
     for member in (small, large):
         client = client_for(member)
@@ -150,7 +133,7 @@ def test_reading_a_ledger_page_costs_the_same_queries_with_10_or_10000_entries(
 ):
     for entries in (10, 10_000):
         member = make_member()
-        make_history(member, entries)
+        bulk_history(member, entries)
         client = client_for(member)
         with django_assert_num_queries(5):
             assert client.get(LEDGER).status_code == 200

@@ -3,7 +3,7 @@
 import pytest
 
 from loyalty.services import adjust_points, record_order, spend_points
-from tests.api.test_member_api import make_history
+from loyalty.testing import bulk_history
 from tests.helpers import eur
 
 
@@ -18,7 +18,7 @@ def lots_of(member, staff, count: int) -> None:
 def test_recording_an_order_costs_the_same_queries_whatever_the_history(
     member, history, django_assert_num_queries
 ):
-    make_history(member, history)
+    bulk_history(member, history)
     with django_assert_num_queries(7):
         record_order(member, order_id="A1", amount=eur("10.00"))
 
