@@ -98,6 +98,11 @@ class InvalidOrderId(LoyaltyError):
     default_detail = _("The order id must be a non-empty text of at most 100 characters.")
 
 
+class InvalidRefundId(LoyaltyError):
+    code = "invalid_refund_id"
+    default_detail = _("The refund id must be a non-empty text of at most 100 characters.")
+
+
 class InvalidSource(LoyaltyError):
     code = "invalid_source"
     default_detail = _("The source must be a non-empty text of at most 50 characters.")

@@ -12,6 +12,7 @@ from ..conf import loyalty_settings
 from ..exceptions import (
     InvalidAmount,
     InvalidOrderId,
+    InvalidRefundId,
     InvalidSource,
     InvalidTimestamp,
     MemberClosed,
@@ -154,7 +155,8 @@ def record_refund(
     *, order_id: str, refund_id: str, amount: Money, source: str = DEFAULT_SOURCE
 ) -> RefundRecord:
     """Claw back points in proportion to the refunded amount, once per ``refund_id``."""
-    _check_order_id(refund_id)
+    if not isinstance(refund_id, str) or not refund_id.strip() or len(refund_id) > 100:
+        raise InvalidRefundId()
     amount = validate_money(amount)
     with transaction.atomic():
         account, order = _lock_order(source, order_id)

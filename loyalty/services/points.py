@@ -36,6 +36,7 @@ def spend_points(member: Member, *, points: int, idempotency_key: str, reason: s
     Raises ``insufficient_points`` (and writes nothing) when the available balance is too low.
     """
     _check_points(points, positive=True)
+    reason = _checked_reason(reason)
     key = ledger_key("spend", member.number, checked_key(idempotency_key))
     with transaction.atomic():
         account = lock_account(member)
@@ -55,7 +56,7 @@ def spend_points(member: Member, *, points: int, idempotency_key: str, reason: s
             points=-points,
             source="member",
             idempotency_key=key,
-            reason=_checked_reason(reason),
+            reason=reason,
         )
         plan.apply(entry)
         save_account(account)

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from djmoney.money import Money
 
-from loyalty.exceptions import IdempotencyConflict, InvalidAmount
+from loyalty.exceptions import IdempotencyConflict, InvalidAmount, InvalidRefundId
 from loyalty.models import EntryType, RefundRecord
 from loyalty.services import (
     adjust_points,
@@ -173,3 +173,10 @@ def test_only_the_spent_part_of_a_partly_expired_order_is_clawed_back(member, se
     assert (account.available, account.debt, account.balance) == (0, 60, -60)
     assert sum(entry.written_off for entry in entries_of(member, entry_type=EntryType.REVERSAL)) == 40
     assert_books_balance()
+
+
+@pytest.mark.parametrize("refund_id", ["", None, "r" * 101])
+def test_invalid_refund_ids_are_refused(member, released_order, refund_id):
+    with pytest.raises(InvalidRefundId):
+        record_refund(order_id="A1", refund_id=refund_id, amount=eur("1.00"))
+    assert not RefundRecord.objects.exists()
