@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "djmoney",
+    "djmoney.contrib.exchange",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -120,4 +121,16 @@ CELERY_BEAT_SCHEDULE = {
 
 LOYALTY = {
     "DEFAULT_MARKET": "EU",
+    "BASE_CURRENCY": "EUR",
+    # Demo rates (units per 1 EUR) for the offline backend; a shop would use a feed backend instead.
+    "FIXED_EXCHANGE_RATES": {
+        "USD": "1.08",
+        "GBP": "0.85",
+        "CNY": "7.80",
+        "JPY": "162",
+        "KWD": "0.332",
+        "BRL": "5.90",
+        "ZAR": "19.70",
+        "CHF": "0.95",
+    },
 }

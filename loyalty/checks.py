@@ -8,7 +8,7 @@ from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, NEGATIVE_BALANCE_POLICIES, user_settings
 
-REQUIRED_APPS = ("djmoney", "rest_framework", "django_filters")
+REQUIRED_APPS = ("djmoney", "djmoney.contrib.exchange", "rest_framework", "django_filters")
 
 
 @register(Tags.compatibility)

@@ -4,6 +4,7 @@ Values are read on every access, so ``override_settings`` and pytest-django's ``
 fixture take effect at once. No other module reads Django settings for the plugin.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,23 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 500,
     # Entries shown as "recent history" on the member center page.
     "RECENT_HISTORY_SIZE": 10,
+    # The program's base currency: rates are quoted against it, liability is summed in it, and
+    # orders in markets without a rate of their own earn BASE_POINTS_PER_UNIT per unit of it.
+    "BASE_CURRENCY": "EUR",
+    "BASE_POINTS_PER_UNIT": Decimal("1"),
+    # What one point is worth when redeemed, in the base currency (markets pegged to the base).
+    "BASE_POINT_VALUE": Decimal("0.01"),
+    # A djmoney exchange backend (djmoney.contrib.exchange.backends.*) or the offline
+    # FixedRatesBackend, which serves FIXED_EXCHANGE_RATES (units of each currency per base unit).
+    "EXCHANGE_BACKEND": "loyalty.exchange.FixedRatesBackend",
+    "FIXED_EXCHANGE_RATES": {},
+    # A feed rate older than this is stale: earning still uses it but marks the entry.
+    "EXCHANGE_RATE_MAX_AGE_HOURS": 48,
+    # How much more value than the base round trip (earn in base, redeem in base) any pair of
+    # markets may return; a configuration beyond it is refused.
+    "ARBITRAGE_CEILING": Decimal("0.05"),
+    # Days a member must wait between two market changes.
+    "MARKET_CHANGE_MIN_DAYS": 90,
     # Page size of the ledger endpoint of the REST API.
     "API_PAGE_SIZE": 20,
     # DRF authentication classes of the member API.

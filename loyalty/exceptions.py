@@ -77,6 +77,26 @@ class CurrencyNotAccepted(LoyaltyError):
     default_detail = _("This market does not accept the order's currency.")
 
 
+class ExchangeRateMissing(LoyaltyError):
+    code = "exchange_rate_missing"
+    default_detail = _("No exchange rate is known for this currency yet.")
+    status_code = 503
+
+
+class ArbitrageRisk(LoyaltyError):
+    code = "arbitrage_risk"
+    default_detail = _(
+        "This configuration would let members earn in one market and redeem for more elsewhere."
+    )
+    status_code = 409
+
+
+class MarketChangeTooSoon(LoyaltyError):
+    code = "market_change_too_soon"
+    default_detail = _("The market was changed too recently to change it again.")
+    status_code = 409
+
+
 class InvalidPoints(LoyaltyError):
     code = "invalid_points"
     default_detail = _("Points must be a whole number other than zero.")

@@ -19,6 +19,8 @@ from moneyed import CURRENCIES
 
 from .exceptions import InvalidAmount
 
+# Exchange rates are kept (and stored on entries) at this precision, so a stored rate reproduces its points.
+RATE_EXPONENT = Decimal("1e-14")
 # Every MoneyField stores this many decimal places; amounts are quantized per currency first.
 STORED_DECIMAL_PLACES = 4
 STORED_MAX_DIGITS = 19
@@ -67,12 +69,9 @@ def validate_money(amount: object) -> Money:
     return quantized
 
 
-def points_for_amount(amount: Money, points_per_unit: Decimal) -> int:
-    """Points earned for ``amount`` at ``points_per_unit`` points per whole currency unit, rounded down.
-
-    Raises ``invalid_amount`` when the result would exceed ``MAX_POINTS``.
-    """
-    points = int((amount.amount * points_per_unit).to_integral_value(rounding=ROUND_DOWN))
+def whole_points(exact: Decimal) -> int:
+    """Points for an exact (unrounded) value, rounded down; ``invalid_amount`` beyond ``MAX_POINTS``."""
+    points = int(exact.to_integral_value(rounding=ROUND_DOWN))
     if points > MAX_POINTS:
         raise InvalidAmount()
     return points

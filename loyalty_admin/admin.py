@@ -1,16 +1,36 @@
 import uuid
+from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from loyalty.conf import loyalty_settings
 from loyalty.exceptions import LoyaltyError
-from loyalty.models import LedgerEntry, Market, Member, OrderRecord, PointsAccount, PointsLot, RefundRecord
-from loyalty.services import adjust_points
+from loyalty.models import (
+    EarnRate,
+    ExchangeRate,
+    LedgerEntry,
+    ManualExchangeRate,
+    Market,
+    MarketChange,
+    Member,
+    OrderRecord,
+    PointsAccount,
+    PointsLot,
+    RefundRecord,
+)
+from loyalty.selectors.arbitrage import check_arbitrage, round_trips
+from loyalty.selectors.liability import points_liability
+from loyalty.selectors.rates import current_quotes
+from loyalty.services import adjust_points, pin_exchange_rate, unpin_exchange_rate
 
 from .forms import SELECTED, AdjustPointsForm
 
@@ -28,6 +48,35 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class EarnRateInline(admin.TabularInline):
+    model = EarnRate
+    extra = 0
+
+
+class ArbitrageCheckedFormSet(forms.BaseInlineFormSet):
+    """Checks the market and its earn rates together, as they would be saved."""
+
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        market = self.instance
+        rates = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.instance.currency
+        ]
+        for rate in rates:
+            rate.market_id = market.pk
+        try:
+            check_arbitrage(
+                markets=[*Market.objects.exclude(pk=market.pk), market],
+                earn_rates=[*EarnRate.objects.exclude(market_id=market.pk), *rates],
+            )
+        except LoyaltyError as error:
+            raise forms.ValidationError(str(error.detail)) from None
+
+
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
     list_display = [
@@ -37,13 +86,146 @@ class MarketAdmin(admin.ModelAdmin):
         "default_language",
         "time_zone",
         "points_per_unit",
+        "point_value_mode",
         "is_active",
     ]
     list_filter = ["is_active", "default_currency"]
     search_fields = ["code", "name"]
+    inlines = [EarnRateInline]
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            if isinstance(inline, EarnRateInline):
+                formset = type("EarnRateFormSet", (ArbitrageCheckedFormSet, formset), {})
+            yield formset, inline
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "round-trips/",
+                self.admin_site.admin_view(self.round_trips_view),
+                name="loyalty_market_round_trips",
+            ),
+            path(
+                "liability/",
+                self.admin_site.admin_view(self.liability_view),
+                name="loyalty_market_liability",
+            ),
+            *super().get_urls(),
+        ]
+
+    def round_trips_view(self, request):
+        """The earn-here, redeem-there matrix, with every pair above the ceiling marked."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        trips = round_trips()
+        redeem_markets = sorted({trip.redeem_market for trip in trips})
+        rows: dict[tuple[str, str], dict[str, object]] = {}
+        for trip in trips:
+            rows.setdefault((trip.earn_market, trip.currency), {})[trip.redeem_market] = trip
+        return TemplateResponse(
+            request,
+            "loyalty_admin/round_trips.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Round trips between markets"),
+                "opts": self.model._meta,
+                "redeem_markets": redeem_markets,
+                "rows": [
+                    (earn, currency, [cells.get(code) for code in redeem_markets])
+                    for (earn, currency), cells in rows.items()
+                ],
+                "ceiling": 1 + loyalty_settings.ARBITRAGE_CEILING,
+                "stale": [code for code, quote in current_quotes().items() if quote.is_stale(timezone.now())],
+            },
+        )
+
+    def liability_view(self, request):
+        """Outstanding points valued per market and in the base currency, with the rates used."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "loyalty_admin/liability.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Points liability"),
+                "opts": self.model._meta,
+                "liability": points_liability(),
+            },
+        )
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ReadOnlyAdmin):
+    list_display = ["currency", "rate", "base_currency", "source", "fetched_at", "stale"]
+    list_filter = ["currency", "source"]
+    date_hierarchy = "fetched_at"
+
+    @admin.display(description=_("stale"), boolean=True)
+    def stale(self, rate):
+        return timezone.now() - rate.fetched_at > timedelta(
+            hours=loyalty_settings.EXCHANGE_RATE_MAX_AGE_HOURS
+        )
+
+
+@admin.register(ManualExchangeRate)
+class ManualExchangeRateAdmin(admin.ModelAdmin):
+    """Manual rates are set through the service, which refuses a rate that opens an arbitrage gap."""
+
+    list_display = ["currency", "rate", "base_currency", "reason", "set_by", "set_at", "is_active"]
+    list_filter = ["is_active", "currency"]
+    fields = ["currency", "rate", "reason"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        pin = pin_exchange_rate(obj.currency, rate=obj.rate, reason=obj.reason, actor=request.user)
+        obj.pk = pin.pk
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class PinForm(form):
+            def clean(self):
+                data = super().clean()
+                if self.errors:
+                    return data
+                try:
+                    with transaction.atomic():
+                        pin_exchange_rate(
+                            data["currency"], rate=data["rate"], reason=data["reason"], actor=request.user
+                        )
+                        transaction.set_rollback(True)
+                except LoyaltyError as error:
+                    raise forms.ValidationError(str(error.detail)) from None
+                return data
+
+        return PinForm
+
+    @admin.action(description=_("Return the selected currencies to the feed rate"))
+    def unpin(self, request, queryset):
+        for currency in queryset.filter(is_active=True).values_list("currency", flat=True):
+            try:
+                unpin_exchange_rate(currency, actor=request.user)
+            except LoyaltyError as error:
+                self.message_user(request, f"{currency}: {error.detail}", messages.ERROR)
+
+    actions = ["unpin"]
+
+
+@admin.register(MarketChange)
+class MarketChangeAdmin(ReadOnlyAdmin):
+    list_display = ["member", "from_market", "to_market", "reason", "actor", "changed_at"]
+    list_select_related = ["member", "from_market", "to_market", "actor"]
+    search_fields = ["=member__number"]
 
 
 class PointsAccountInline(admin.StackedInline):

@@ -88,3 +88,26 @@ def pytest_sessionstart(session):
 
     if os.environ.get("LOYALTY_TESTS_EXPECT_POSTGRES") == "1" and connection.vendor != "postgresql":
         pytest.exit("LOYALTY_TESTS_EXPECT_POSTGRES=1 but the database is not PostgreSQL", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_cache():
+    """Cached exchange-rate quotes must not leak from one test's database into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+RATES = {"USD": "1.08", "CNY": "7.80", "JPY": "162", "KWD": "0.332", "BRL": "5.90", "ZAR": "19.70"}
+
+
+@pytest.fixture
+def rates(db, settings):
+    """Feed rates (units per 1 EUR) recorded through the offline backend."""
+    from loyalty.services import refresh_exchange_rates
+
+    settings.LOYALTY = {**settings.LOYALTY, "FIXED_EXCHANGE_RATES": RATES}
+    refresh_exchange_rates()
+    return {code: Decimal(rate) for code, rate in RATES.items()}

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from loyalty.management.commands.loyalty_demo import SHOPPERS
 from loyalty.models import LedgerEntry, Member, OrderRecord, PointsAccount, PointsLot
 from loyalty.services import adjust_points, record_order
 from tests.helpers import eur
@@ -20,7 +21,7 @@ def run(name: str, *args) -> str:
 
 def test_the_demo_seeds_markets_members_and_history(db):
     output = run("loyalty_demo")
-    assert Member.objects.count() == 3
+    assert Member.objects.count() == len(SHOPPERS)
     assert LedgerEntry.objects.filter(entry_type="expiry").exists()
     assert LedgerEntry.objects.filter(entry_type="reversal").exists()
     assert "admin / " in output and "alice / " in output
@@ -35,7 +36,7 @@ def test_running_the_demo_twice_changes_no_data(db):
 
 def test_the_audit_passes_on_the_demo_data(db):
     run("loyalty_demo")
-    assert "OK: 3 account(s)" in run("loyalty_audit")
+    assert f"OK: {len(SHOPPERS)} account(s)" in run("loyalty_audit")
 
 
 def test_the_audit_fails_with_a_report_after_a_balance_is_corrupted(member, staff):

@@ -4,7 +4,7 @@ import pytest
 from djmoney.money import Money
 
 from loyalty.exceptions import InvalidAmount
-from loyalty.money import minor_units, points_for_amount, proportional_points, quantize_money, validate_money
+from loyalty.money import minor_units, proportional_points, quantize_money, validate_money, whole_points
 
 
 @pytest.mark.parametrize(
@@ -27,13 +27,13 @@ def test_money_rounds_half_up_to_minor_units(amount, code, expected):
     assert quantize_money(Money(Decimal(amount), code)).amount == Decimal(expected)
 
 
-def test_points_from_money_round_down():
-    assert points_for_amount(Money("268.28", "CNY"), Decimal("1")) == 268
-    assert points_for_amount(Money("99.99", "EUR"), Decimal("0.5")) == 49
+def test_points_round_down():
+    assert whole_points(Decimal("268.28")) == 268
+    assert whole_points(Decimal("99.99") * Decimal("0.5")) == 49
 
 
-def test_points_from_money_are_integers_without_float_noise():
-    points = points_for_amount(Money("268.28", "CNY"), Decimal("0.15"))
+def test_points_are_integers_without_float_noise():
+    points = whole_points(Decimal("268.28") * Decimal("0.15"))
     assert points == 40
     assert type(points) is int
 

@@ -18,6 +18,7 @@ settings.configure(
         "django.contrib.sessions",
         "django.contrib.messages",
         "djmoney",
+        "djmoney.contrib.exchange",
         "rest_framework",
         "django_filters",
         "loyalty",

@@ -1,10 +1,16 @@
 from .ledger import EntryType, LedgerEntry, LotAllocation, PointsAccount, PointsLot
-from .markets import Market
-from .members import Member, MemberStatus
+from .markets import EarnRate, ExchangeRate, ManualExchangeRate, Market, PointValueMode, Regime
+from .members import MarketChange, Member, MemberStatus
 from .orders import OrderRecord, OrderStatus, RefundRecord
 
 __all__ = [
+    "EarnRate",
     "EntryType",
+    "ExchangeRate",
+    "ManualExchangeRate",
+    "MarketChange",
+    "PointValueMode",
+    "Regime",
     "LedgerEntry",
     "LotAllocation",
     "Market",

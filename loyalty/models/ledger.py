@@ -114,6 +114,19 @@ class LedgerEntry(models.Model):
     rate = models.DecimalField(
         _("points per currency unit"), max_digits=12, decimal_places=4, null=True, blank=True
     )
+    rate_rule = models.CharField(
+        _("earn rate used"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Which rate applied: the market's rate for the currency, the market's rate, or the base rate."
+        ),
+    )
+    converted_amount = amount_field(_("amount the rate applied to"), null=True, blank=True, default=None)
+    fx_rate = models.DecimalField(_("exchange rate"), max_digits=30, decimal_places=14, null=True, blank=True)
+    fx_source = models.CharField(_("exchange rate source"), max_length=200, blank=True)
+    fx_at = models.DateTimeField(_("exchange rate as of"), null=True, blank=True)
+    fx_stale = models.BooleanField(_("stale exchange rate"), default=False)
     corrects = models.ForeignKey(
         "self",
         verbose_name=_("corrects"),

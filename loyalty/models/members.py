@@ -44,3 +44,33 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class MarketChange(models.Model):
+    """A member's move from one market to another (rate-limited, so markets cannot be hopped)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="market_changes"
+    )
+    from_market = models.ForeignKey(
+        Market, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_market = models.ForeignKey(Market, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=255)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("market change")
+        verbose_name_plural = _("market changes")
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.from_market_id} -> {self.to_market_id}"

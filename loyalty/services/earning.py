@@ -1,4 +1,12 @@
-"""How many points an order earns. The multi-currency and tier rules extend this one function."""
+"""How many points an order earns. The tier and campaign rules extend this one function.
+
+The rate that applies, most specific first:
+1. the market's rate for the order's currency (an ``EarnRate``): points per unit of that currency;
+2. the market's own ``points_per_unit``: per unit of its default currency, after conversion;
+3. the program's ``BASE_POINTS_PER_UNIT``: per unit of the base currency, after conversion.
+Points are the exact product of amount, exchange rate and earn rate, rounded down once at the end,
+so converting never adds a point the money did not pay for.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -6,23 +14,56 @@ from decimal import Decimal
 
 from djmoney.money import Money
 
+from ..conf import loyalty_settings
 from ..exceptions import CurrencyNotAccepted
-from ..models import Member
-from ..money import points_for_amount
+from ..models import EarnRate, Market, Member
+from ..money import whole_points
+from ..selectors.rates import Conversion, Quote, convert
+
+
+class RateRule:
+    MARKET_CURRENCY = "market_currency"
+    MARKET = "market"
+    BASE = "base"
 
 
 @dataclass(frozen=True)
 class OrderPoints:
     points: int
-    rate: Decimal
+    rate: Decimal  # points per unit of the currency the rate applies to
+    rule: str
+    conversion: Conversion | None  # None when the rate applies to the order's own currency
 
 
 def points_for_order(member: Member, amount: Money, lines: Iterable = ()) -> OrderPoints:
-    """Points for an order of ``amount`` (already quantized) by ``member``, rounded down.
-
-    The market's ``points_per_unit`` applies to orders in the market's default currency.
-    """
+    """Points for an order of ``amount`` (already quantized) by ``member``, and how they were computed."""
     market = member.market
-    if amount.currency.code != market.default_currency:
+    explicit = (
+        EarnRate.objects.filter(market=market, currency=amount.currency.code)
+        .values_list("points_per_unit", flat=True)
+        .first()
+    )
+    return earn_points(market, amount, explicit)
+
+
+def earn_points(
+    market: Market, amount: Money, explicit_rate: Decimal | None, quotes: dict[str, Quote] | None = None
+) -> OrderPoints:
+    """The rate resolution and rounding, given the market's explicit rate for the currency (if any)."""
+    currency = amount.currency.code
+    if currency not in market.currencies:
         raise CurrencyNotAccepted()
-    return OrderPoints(points=points_for_amount(amount, market.points_per_unit), rate=market.points_per_unit)
+    if explicit_rate is not None:
+        return _points(amount, explicit_rate, RateRule.MARKET_CURRENCY, None)
+    if market.points_per_unit is not None:
+        rated_currency, rate, rule = market.default_currency, market.points_per_unit, RateRule.MARKET
+    else:
+        rated_currency, rate = loyalty_settings.BASE_CURRENCY, loyalty_settings.BASE_POINTS_PER_UNIT
+        rule = RateRule.BASE
+    conversion = convert(amount, rated_currency, quotes) if currency != rated_currency else None
+    return _points(amount, rate, rule, conversion)
+
+
+def _points(amount: Money, rate: Decimal, rule: str, conversion: Conversion | None) -> OrderPoints:
+    exact = amount.amount * (conversion.rate if conversion else 1) * rate
+    return OrderPoints(points=whole_points(exact), rate=rate, rule=rule, conversion=conversion)

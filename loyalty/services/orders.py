@@ -31,6 +31,7 @@ from ..models import (
     RefundRecord,
 )
 from ..money import proportional_points, validate_money
+from ..selectors.rates import Conversion
 from ..signals import points_earned, points_released, points_reversed, send_on_commit
 from .earning import points_for_order
 from .ledger import (
@@ -119,13 +120,27 @@ def _record_order(
             idempotency_key=order_key(source, order_id, "earn"),
             amount=amount,
             rate=earned.rate,
+            rate_rule=earned.rule,
             effective_at=placed_at,
+            **_conversion_fields(earned.conversion),
         )
         send_on_commit(points_earned, LedgerEntry, member=account.member, entry=entry)
         if released:
             _release_points(account, order, release_after)
         save_account(account)
     return order
+
+
+def _conversion_fields(conversion: Conversion | None) -> dict:
+    if conversion is None:
+        return {}
+    return {
+        "converted_amount": conversion.amount,
+        "fx_rate": conversion.rate,
+        "fx_source": conversion.source,
+        "fx_at": conversion.as_of,
+        "fx_stale": conversion.stale,
+    }
 
 
 def confirm_order(*, order_id: str, source: str = DEFAULT_SOURCE, now: datetime | None = None) -> OrderRecord:

@@ -17,39 +17,61 @@ from djmoney.money import Money
 
 from loyalty import services
 from loyalty.models import Market
+from loyalty.selectors.arbitrage import check_arbitrage
 
 MARKETS = [
     {
         "code": "EU",
         "name": "Europe",
+        "countries": ["DE", "FR", "IT", "ES", "NL"],
         "default_currency": "EUR",
+        "accepted_currencies": ["USD", "GBP", "CHF"],
         "default_language": "en",
         "time_zone": "Europe/Berlin",
+        "regimes": ["gdpr"],
         "points_per_unit": Decimal("1"),
     },
     {
         "code": "CN",
         "name": "China",
+        "countries": ["CN"],
         "default_currency": "CNY",
         "default_language": "zh-hans",
         "time_zone": "Asia/Shanghai",
-        "points_per_unit": Decimal("0.15"),
+        "regimes": ["pipl"],
+        "points_per_unit": Decimal("0.12"),
     },
     {
         "code": "JP",
         "name": "Japan",
+        "countries": ["JP"],
         "default_currency": "JPY",
         "default_language": "en",
         "time_zone": "Asia/Tokyo",
-        "points_per_unit": Decimal("0.01"),
+        "points_per_unit": Decimal("0.006"),
     },
     {
         "code": "KW",
         "name": "Kuwait",
+        "countries": ["KW"],
         "default_currency": "KWD",
         "default_language": "en",
         "time_zone": "Asia/Kuwait",
-        "points_per_unit": Decimal("3.25"),
+        "points_per_unit": Decimal("3"),
+    },
+    {
+        # No rate of its own: orders earn the program's base rate after conversion to EUR, and its
+        # point value is fixed in BRL, decoupled from the exchange rate.
+        "code": "BR",
+        "name": "Brazil",
+        "countries": ["BR"],
+        "default_currency": "BRL",
+        "default_language": "en",
+        "time_zone": "America/Sao_Paulo",
+        "regimes": ["lgpd"],
+        "points_per_unit": None,
+        "point_value_mode": "fixed",
+        "point_value": Decimal("0.05"),
     },
 ]
 
@@ -63,6 +85,7 @@ SHOPPERS = [
             ("EU-1002", "59.99", "EUR", 200, "confirm"),
             ("EU-1003", "240.00", "EUR", 90, "refund"),
             ("EU-1004", "35.50", "EUR", 3, "pending"),
+            ("EU-1005", "80.00", "USD", 10, "confirm"),
         ],
     ),
     (
@@ -83,6 +106,14 @@ SHOPPERS = [
             ("JP-3002", "4980", "JPY", 2, "pending"),
         ],
     ),
+    (
+        "ana",
+        "BR",
+        [
+            ("BR-5001", "349.90", "BRL", 30, "window"),
+            ("BR-5002", "89.90", "BRL", 4, "pending"),
+        ],
+    ),
 ]
 
 
@@ -91,9 +122,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         now = timezone.now()
+        self.stdout.write("Exchange rates...")
+        services.refresh_exchange_rates()
         with transaction.atomic():
             self.stdout.write("Markets...")
             markets = {spec["code"]: self._market(spec) for spec in MARKETS}
+            check_arbitrage()
             self.stdout.write("Staff...")
             passwords = {"admin": self._login("admin", superuser=True)}
             passwords["support"] = self._login("support", staff=True)

@@ -1,0 +1,105 @@
+"""Exchange-rate quotes and conversions, cached so that a request reads the rates at most once."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Max
+from django.utils import timezone
+from djmoney.money import Money
+
+from ..conf import loyalty_settings
+from ..exceptions import ExchangeRateMissing
+from ..models import ExchangeRate, ManualExchangeRate
+from ..money import RATE_EXPONENT, quantize_money
+
+CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Units of a currency per one unit of the base currency, and where that figure came from."""
+
+    rate: Decimal
+    source: str
+    as_of: datetime
+    manual: bool = False
+
+    def is_stale(self, now: datetime) -> bool:
+        """Manual rates are an operator's decision and never go stale; feed rates do."""
+        max_age = timedelta(hours=loyalty_settings.EXCHANGE_RATE_MAX_AGE_HOURS)
+        return not self.manual and now - self.as_of > max_age
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The result of converting money, with everything needed to explain it later."""
+
+    amount: Money  # rounded to the target currency's minor units
+    rate: Decimal  # exact: target units per source unit
+    source: str
+    as_of: datetime
+    stale: bool
+
+
+def _cache_key() -> str:
+    return f"loyalty:fx-quotes:{loyalty_settings.BASE_CURRENCY}"
+
+
+def forget_quotes() -> None:
+    """Drop cached quotes; called whenever rates are refreshed or pinned."""
+    cache.delete(_cache_key())
+
+
+def current_quotes() -> dict[str, Quote]:
+    """Every currency's current quote, read from the database at most once per cache period."""
+    quotes = cache.get(_cache_key())
+    if quotes is None:
+        quotes = load_quotes()
+        cache.set(_cache_key(), quotes, CACHE_SECONDS)
+    return quotes
+
+
+def load_quotes() -> dict[str, Quote]:
+    """Every currency's quote as the database has it now: an active manual rate, else the newest feed rate."""
+    base = loyalty_settings.BASE_CURRENCY
+    newest = (
+        ExchangeRate.objects.filter(base_currency=base)
+        .values("currency")
+        .annotate(newest=Max("id"))
+        .values_list("newest", flat=True)
+    )
+    quotes = {
+        row.currency: Quote(row.rate, row.source, row.fetched_at)
+        for row in ExchangeRate.objects.filter(pk__in=newest)
+    }
+    for pin in ManualExchangeRate.objects.filter(base_currency=base, is_active=True):
+        quotes[pin.currency] = Quote(pin.rate, "manual", pin.set_at, manual=True)
+    return quotes
+
+
+def quote(currency: str, quotes: dict[str, Quote] | None = None) -> Quote:
+    base = loyalty_settings.BASE_CURRENCY
+    if currency == base:
+        return Quote(Decimal(1), "base", timezone.now(), manual=True)
+    found = (quotes if quotes is not None else current_quotes()).get(currency)
+    if found is None:
+        raise ExchangeRateMissing()
+    return found
+
+
+def convert(amount: Money, to_currency: str, quotes: dict[str, Quote] | None = None) -> Conversion:
+    """Convert through the base currency; the result is rounded half-up, the rate kept exact."""
+    source_code = amount.currency.code
+    source, target = quote(source_code, quotes), quote(to_currency, quotes)
+    rate = (target.rate / source.rate).quantize(RATE_EXPONENT)
+    names = sorted({q.source for q in (source, target) if q.source != "base"}) or ["base"]
+    now = timezone.now()
+    return Conversion(
+        amount=quantize_money(Money(amount.amount * rate, to_currency)),
+        rate=rate,
+        source="+".join(names),
+        as_of=min(source.as_of, target.as_of),
+        stale=source.is_stale(now) or target.is_stale(now),
+    )
