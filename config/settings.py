@@ -117,6 +117,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BEAT_SCHEDULE = {
     "loyalty-release-pending": {"task": "loyalty.tasks.release_pending_points", "schedule": 15 * 60},
     "loyalty-expire": {"task": "loyalty.tasks.expire_points", "schedule": 60 * 60},
+    "loyalty-exchange-rates": {"task": "loyalty.tasks.refresh_exchange_rates", "schedule": 6 * 60 * 60},
 }
 
 LOYALTY = {

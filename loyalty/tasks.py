@@ -25,6 +25,12 @@ def release_pending_points(now: str | None = None) -> int:
     return services.release_pending_points(now=_when(now))
 
 
+@shared_task(name="loyalty.tasks.refresh_exchange_rates", **RETRY)
+def refresh_exchange_rates() -> int:
+    """Fetch exchange rates into the rate history; returns how many were recorded."""
+    return services.refresh_exchange_rates()
+
+
 @shared_task(name="loyalty.tasks.expire_points")
 def expire_points(now: str | None = None) -> int:
     """Plan expiry over account-id ranges and enqueue one task per range; returns how many ranges."""

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from djmoney.contrib.exchange.models import Rate
 
 from loyalty.conf import loyalty_settings
 from loyalty.exceptions import LoyaltyError
@@ -33,6 +34,11 @@ from loyalty.selectors.rates import current_quotes
 from loyalty.services import adjust_points, pin_exchange_rate, unpin_exchange_rate
 
 from .forms import SELECTED, AdjustPointsForm
+
+# djmoney's own rate table holds only the latest feed rate and is not what conversions read; rates are
+# looked at and pinned through the loyalty console's exchange-rate pages instead.
+if admin.site.is_registered(Rate):
+    admin.site.unregister(Rate)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -92,6 +98,7 @@ class MarketAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "default_currency"]
     search_fields = ["code", "name"]
     inlines = [EarnRateInline]
+    change_list_template = "loyalty_admin/market_change_list.html"
 
     def get_formsets_with_inlines(self, request, obj=None):
         for formset, inline in super().get_formsets_with_inlines(request, obj):

@@ -83,3 +83,18 @@ def test_loyalty_expire_reports_what_it_expired(member, staff, settings):
     assert "Expired 0 point(s)" in run("loyalty_expire")
     PointsLot.objects.filter(account__member=member).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert "Expired 10 point(s) from 1 lot(s) in 1 account(s)." in run("loyalty_expire")
+
+
+def test_loyalty_update_rates_records_the_rates(db, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "FIXED_EXCHANGE_RATES": {"USD": "1.08"}}
+    assert "Recorded 1 rate(s) against EUR." in run("loyalty_update_rates")
+
+
+def test_loyalty_update_rates_fails_when_the_new_rates_open_arbitrage(make_market, settings):
+    make_market("US", "USD", rate="0.92")
+    settings.LOYALTY = {**settings.LOYALTY, "FIXED_EXCHANGE_RATES": {"USD": "10.8"}}
+    err = StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("loyalty_update_rates", stdout=StringIO(), stderr=err)
+    assert failure.value.returncode == 2
+    assert "ARBITRAGE earn in US (USD), redeem in" in err.getvalue()

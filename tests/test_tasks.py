@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from loyalty import tasks
-from loyalty.models import EntryType, OrderRecord
+from loyalty.models import EntryType, ExchangeRate, OrderRecord
 from loyalty.services import adjust_points, record_order
 from tests.helpers import account_of, entries_of, eur
 
@@ -48,3 +48,10 @@ def test_nothing_to_expire_enqueues_nothing(db, django_capture_on_commit_callbac
     with django_capture_on_commit_callbacks() as callbacks:
         assert tasks.expire_points.delay().get() == 0
     assert callbacks == []
+
+
+def test_the_rate_refresh_task_records_rates_each_run(db, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "FIXED_EXCHANGE_RATES": {"USD": "1.08", "JPY": "162"}}
+    assert tasks.refresh_exchange_rates.delay().get() == 2
+    assert tasks.refresh_exchange_rates.delay().get() == 2
+    assert ExchangeRate.objects.filter(currency="USD").count() == 2

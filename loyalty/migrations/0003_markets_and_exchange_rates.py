@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='marketchange',
             name='from_market',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.market', verbose_name='from'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.market', verbose_name='previous market'),
         ),
         migrations.AddField(
             model_name='marketchange',
@@ -192,7 +192,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='marketchange',
             name='to_market',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.market', verbose_name='to'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.market', verbose_name='new market'),
         ),
         migrations.AddConstraint(
             model_name='earnrate',

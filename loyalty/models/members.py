@@ -53,9 +53,11 @@ class MarketChange(models.Model):
         Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="market_changes"
     )
     from_market = models.ForeignKey(
-        Market, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
+        Market, verbose_name=_("previous market"), on_delete=models.PROTECT, related_name="+"
     )
-    to_market = models.ForeignKey(Market, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    to_market = models.ForeignKey(
+        Market, verbose_name=_("new market"), on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(_("reason"), max_length=255)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

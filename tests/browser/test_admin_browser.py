@@ -35,3 +35,23 @@ def test_staff_read_a_members_ledger_without_edit_controls(
     expect(page.get_by_role("cell", name="Welcome bonus")).to_be_visible()
     expect(page.get_by_role("link", name="Add ledger entry")).to_have_count(0)
     screenshot("admin-ledger")
+
+
+def test_finance_staff_read_the_round_trip_matrix_and_the_liability(
+    page, live_server, admin_user, rates, make_market, member, screenshot
+):
+    from loyalty.services import adjust_points
+
+    make_market("US", "USD", rate="0.92")
+    make_market("JP", "JPY", rate="0.01")
+    adjust_points(member, points=1234, reason="Welcome bonus", actor=admin_user)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/loyalty/market/round-trips/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    expect(page.locator("#round-trips td.errors").first).to_have_text("1.6200")
+    screenshot("admin-round-trips")
+    page.goto(f"{live_server.url}/admin/loyalty/market/liability/")
+    expect(page.locator("#liability tbody th").first).to_have_text("EU")
+    expect(page.locator("#liability")).to_contain_text("€12.34")
+    screenshot("admin-liability")
