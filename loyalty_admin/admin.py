@@ -27,6 +27,7 @@ from loyalty.models import (
     PointsAccount,
     PointsLot,
     RefundRecord,
+    Tier,
 )
 from loyalty.selectors.arbitrage import check_arbitrage, round_trips
 from loyalty.selectors.liability import points_liability
@@ -166,6 +167,15 @@ class MarketAdmin(admin.ModelAdmin):
         )
 
 
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["rank", "code", "name"]
+    search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(ReadOnlyAdmin):
     list_display = ["currency", "rate", "base_currency", "source", "fetched_at", "stale"]
@@ -255,9 +265,19 @@ class PointsAccountInline(admin.StackedInline):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["number", "user", "market", "status", "available", "pending", "debt", "enrolled_at"]
-    list_filter = ["status", "market"]
-    list_select_related = ["user", "market", "account"]
+    list_display = [
+        "number",
+        "user",
+        "market",
+        "tier",
+        "status",
+        "available",
+        "pending",
+        "debt",
+        "enrolled_at",
+    ]
+    list_filter = ["status", "market", "tier"]
+    list_select_related = ["user", "market", "tier", "account"]
     search_fields = ["number", "user__username", "user__email"]
     readonly_fields = ["number", "user", "market", "enrolled_at", "ledger_link"]
     fields = ["number", "user", "market", "status", "language", "time_zone", "enrolled_at", "ledger_link"]

@@ -147,7 +147,7 @@ def test_the_member_list_costs_the_same_queries_for_2_or_20_members(
     for _ in range(2):
         make_member()
     admin_client.get(MEMBERS)
-    with django_assert_num_queries(6) as small:
+    with django_assert_num_queries(7) as small:
         admin_client.get(MEMBERS)
     for _ in range(18):
         make_member()

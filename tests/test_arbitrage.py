@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty.exceptions import ArbitrageRisk
-from loyalty.models import EarnRate, Market
+from loyalty.models import EarnRate, Market, Tier
 from loyalty.money import minor_units
 from loyalty.selectors.arbitrage import check_arbitrage, point_value, round_trips
 from loyalty.selectors.rates import Quote, convert
@@ -129,3 +129,15 @@ def test_an_accepted_configuration_never_returns_more_than_the_ceiling(
     returned_in_base = returned / (quotes[CURRENCIES[redeem]].rate if redeem else 1)
     spent_in_base = convert(spent, "EUR", quotes).rate * spent.amount
     assert returned_in_base <= spent_in_base * Decimal("0.01") * Decimal("1.05") * (1 + Decimal("1e-9"))
+
+
+def test_the_most_generous_tier_rate_is_the_one_checked(fair_markets):
+    europe = fair_markets
+    europe.accepted_currencies = ["USD"]
+    europe.save()
+    gold = Tier.objects.create(code="gold", rank=1, name="Gold")
+    modest = EarnRate(market=europe, currency="USD", points_per_unit=Decimal("0.9"))
+    generous = EarnRate(market=europe, currency="USD", tier=gold, points_per_unit=Decimal("2"))
+    check_arbitrage(earn_rates=[modest])
+    with pytest.raises(ArbitrageRisk, match=r"EU \(USD\)"):
+        check_arbitrage(earn_rates=[modest, generous])

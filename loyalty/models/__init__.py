@@ -1,5 +1,5 @@
 from .ledger import EntryType, LedgerEntry, LotAllocation, PointsAccount, PointsLot
-from .markets import EarnRate, ExchangeRate, ManualExchangeRate, Market, PointValueMode, Regime
+from .markets import EarnRate, ExchangeRate, ManualExchangeRate, Market, PointValueMode, Regime, Tier
 from .members import MarketChange, Member, MemberStatus
 from .orders import OrderRecord, OrderStatus, RefundRecord
 
@@ -21,4 +21,5 @@ __all__ = [
     "PointsAccount",
     "PointsLot",
     "RefundRecord",
+    "Tier",
 ]

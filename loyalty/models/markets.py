@@ -127,25 +127,60 @@ class Market(models.Model):
         ]
 
 
+class Tier(models.Model):
+    """A membership level; a higher rank is a better tier."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    rank = models.PositiveSmallIntegerField(_("rank"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class EarnRate(models.Model):
-    """Points per unit of one currency in one market; outranks the market's own rate."""
+    """Points per unit of a currency in a market, optionally for one tier; outranks the market's own rate."""
 
     market = models.ForeignKey(
         Market, verbose_name=_("market"), on_delete=models.CASCADE, related_name="earn_rates"
     )
     currency = models.CharField(_("currency"), max_length=3, choices=currency_choices)
+    tier = models.ForeignKey(
+        Tier,
+        verbose_name=_("tier"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="earn_rates",
+        help_text=_("Empty: every member of the market; a tier's own rate outranks it."),
+    )
     points_per_unit = models.DecimalField(_("points per currency unit"), max_digits=12, decimal_places=4)
 
     class Meta:
         verbose_name = _("earn rate")
         verbose_name_plural = _("earn rates")
         constraints = [
-            models.UniqueConstraint(fields=["market", "currency"], name="loyalty_earnrate_unique"),
+            models.UniqueConstraint(
+                fields=["market", "currency"],
+                condition=models.Q(tier__isnull=True),
+                name="loyalty_earnrate_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["market", "currency", "tier"],
+                condition=models.Q(tier__isnull=False),
+                name="loyalty_earnrate_tier_unique",
+            ),
             models.CheckConstraint(condition=models.Q(points_per_unit__gte=0), name="loyalty_earnrate_gte_0"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.market.code}/{self.currency}: {self.points_per_unit}"
+        tier = f"/{self.tier.code}" if self.tier_id else ""
+        return f"{self.market.code}/{self.currency}{tier}: {self.points_per_unit}"
 
 
 class ExchangeRate(models.Model):

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .markets import Market, validate_time_zone
+from .markets import Market, Tier, validate_time_zone
 
 
 class MemberStatus(models.TextChoices):
@@ -33,6 +33,9 @@ class Member(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     status = models.CharField(
         _("status"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.ACTIVE
+    )
+    tier = models.ForeignKey(
+        Tier, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
 

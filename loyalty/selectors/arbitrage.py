@@ -65,10 +65,11 @@ def round_trips(
     """Every (earn market, currency, redeem market) round trip of active markets; arguments override the
     stored configuration, so a change can be checked before it is saved."""
     markets = [m for m in (markets if markets is not None else Market.objects.all()) if m.is_active]
-    explicit = {
-        (rate.market_id, rate.currency): rate.points_per_unit
-        for rate in (earn_rates if earn_rates is not None else EarnRate.objects.all())
-    }
+    explicit: dict[tuple, Decimal] = {}
+    # The most generous rate of any tier is the one a member could exploit.
+    for rate in earn_rates if earn_rates is not None else EarnRate.objects.all():
+        key = (rate.market_id, rate.currency)
+        explicit[key] = max(explicit.get(key, rate.points_per_unit), rate.points_per_unit)
     quotes = quotes if quotes is not None else current_quotes()
     base_trip = loyalty_settings.BASE_POINTS_PER_UNIT * loyalty_settings.BASE_POINT_VALUE
     trips = []

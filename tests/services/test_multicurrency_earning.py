@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty.exceptions import CurrencyNotAccepted, ExchangeRateMissing
-from loyalty.models import EarnRate, EntryType, ExchangeRate, Market, OrderRecord
+from loyalty.models import EarnRate, EntryType, ExchangeRate, Market, Member, OrderRecord, Tier
 from loyalty.money import minor_units
 from loyalty.selectors.rates import Quote, forget_quotes
 from loyalty.services import record_order
@@ -159,3 +159,23 @@ def test_points_never_exceed_the_exact_value_and_conversions_land_on_minor_units
     if earned.conversion is not None:
         converted = earned.conversion.amount.amount
         assert converted == converted.quantize(Decimal(1).scaleb(-minor_units(target)))
+
+
+def test_a_tiers_rate_for_the_currency_outranks_the_general_one(rates, eu, make_member):
+    gold = Tier.objects.create(code="gold", rank=2, name="Gold")
+    EarnRate.objects.create(market=eu, currency="USD", points_per_unit=Decimal("0.9"))
+    EarnRate.objects.create(market=eu, currency="USD", tier=gold, points_per_unit=Decimal("1.2"))
+    regular, golden = make_member(), make_member()
+    Member.objects.filter(pk=golden.pk).update(tier=gold)
+    assert record_order(regular, order_id="R1", amount=Money("100.00", "USD")).points == 90
+    assert record_order(golden, order_id="G1", amount=Money("100.00", "USD")).points == 120
+    assert entries_of(golden).get().rate_rule == "market_currency_tier"
+    assert entries_of(regular).get().rate_rule == "market_currency"
+
+
+def test_a_tier_without_a_rate_of_its_own_gets_the_general_one(rates, eu, make_member):
+    silver = Tier.objects.create(code="silver", rank=1, name="Silver")
+    EarnRate.objects.create(market=eu, currency="USD", points_per_unit=Decimal("0.9"))
+    member = make_member()
+    Member.objects.filter(pk=member.pk).update(tier=silver)
+    assert record_order(member, order_id="S1", amount=Money("100.00", "USD")).points == 90
