@@ -32,9 +32,9 @@ from loyalty.models import (
 from loyalty.selectors.arbitrage import check_arbitrage, round_trips
 from loyalty.selectors.liability import points_liability
 from loyalty.selectors.rates import current_quotes
-from loyalty.services import adjust_points, pin_exchange_rate, unpin_exchange_rate
+from loyalty.services import adjust_points, change_market, pin_exchange_rate, unpin_exchange_rate
 
-from .forms import SELECTED, AdjustPointsForm
+from .forms import SELECTED, AdjustPointsForm, ChangeMarketForm
 
 # djmoney's own rate table holds only the latest feed rate and is not what conversions read; rates are
 # looked at and pinned through the loyalty console's exchange-rate pages instead.
@@ -282,7 +282,7 @@ class MemberAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "user", "market", "enrolled_at", "ledger_link"]
     fields = ["number", "user", "market", "status", "language", "time_zone", "enrolled_at", "ledger_link"]
     inlines = [PointsAccountInline]
-    actions = ["adjust_points"]
+    actions = ["adjust_points", "change_market"]
 
     def has_add_permission(self, request):
         return False
@@ -292,6 +292,56 @@ class MemberAdmin(admin.ModelAdmin):
 
     def has_adjust_points_permission(self, request):
         return request.user.has_perm("loyalty.adjust_points")
+
+    def has_change_market_permission(self, request):
+        return request.user.has_perm("loyalty.change_member")
+
+    @admin.action(description=_("Move the selected members to another market"), permissions=["change_market"])
+    def change_market(self, request, queryset):
+        form = ChangeMarketForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for member in queryset.order_by("pk"):
+                try:
+                    change_market(
+                        member,
+                        market=form.cleaned_data["market"],
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
+                    )
+                except LoyaltyError as error:
+                    self.message_user(request, f"{member.number}: {error.detail}", messages.ERROR)
+            return None
+        members = queryset.select_related("market", "user")
+        return self._action_page(
+            request,
+            form,
+            title=_("Move to another market"),
+            intro=ngettext(
+                "Move this member to another market:",
+                "Move these %(count)d members to another market:",
+                len(members),
+            )
+            % {"count": len(members)},
+            rows=[(member, member.market) for member in members],
+            submit_label=_("Move"),
+        )
+
+    def _action_page(self, request, form, *, title, intro, rows, submit_label):
+        """The page between choosing members and applying an action to them."""
+        return TemplateResponse(
+            request,
+            "loyalty_admin/member_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "form": form,
+                "intro": intro,
+                "rows": rows,
+                "submit_label": submit_label,
+                "selected_name": SELECTED,
+            },
+        )
 
     @admin.display(description=_("available"), ordering="account__available")
     def available(self, member):
@@ -319,17 +369,22 @@ class MemberAdmin(admin.ModelAdmin):
                 return None
         else:
             form = AdjustPointsForm(initial={"idempotency_key": uuid.uuid4().hex})
-        return TemplateResponse(
+        members = queryset.select_related("account", "user")
+        return self._action_page(
             request,
-            "loyalty_admin/adjust_points.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Adjust points"),
-                "opts": self.model._meta,
-                "form": form,
-                "members": queryset.select_related("account", "user"),
-                "selected_name": SELECTED,
-            },
+            form,
+            title=_("Adjust points"),
+            intro=ngettext(
+                "Adjust the points of this member:",
+                "Adjust the points of these %(count)d members:",
+                len(members),
+            )
+            % {"count": len(members)},
+            rows=[
+                (member, _("%(available)s available") % {"available": member.account.available})
+                for member in members
+            ],
+            submit_label=_("Apply adjustment"),
         )
 
     def _apply_adjustment(self, request, queryset, data):

@@ -34,3 +34,23 @@ class AdjustPointsForm(forms.Form):
 
 
 SELECTED = helpers.ACTION_CHECKBOX_NAME
+
+
+class ChangeMarketForm(forms.Form):
+    """Asked between choosing a member and moving them to another market."""
+
+    market = forms.ModelChoiceField(label=_("New market"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    action = forms.CharField(widget=forms.HiddenInput, initial="change_market")
+
+    def __init__(self, *args, **kwargs):
+        from loyalty.models import Market
+
+        super().__init__(*args, **kwargs)
+        self.fields["market"].queryset = Market.objects.filter(is_active=True)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A reason is required."))
+        return reason

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from loyalty.models import EntryType, LedgerEntry
+from loyalty.models import EntryType, LedgerEntry, MarketChange
 from loyalty.services import adjust_points
 from tests.helpers import account_of, entries_of
 
@@ -153,3 +153,42 @@ def test_the_member_list_costs_the_same_queries_for_2_or_20_members(
         make_member()
     with django_assert_num_queries(len(small.captured_queries)):
         admin_client.get(MEMBERS)
+
+
+def test_support_staff_move_a_member_to_another_market_through_the_service(admin_client, member, make_market):
+    japan = make_market("JP", "JPY")
+    form = admin_client.post(MEMBERS, {"action": "change_market", ACTION_CHECKBOX_NAME: [member.pk]})
+    assert "form" in form.context
+    response = admin_client.post(
+        MEMBERS,
+        {
+            "action": "change_market",
+            ACTION_CHECKBOX_NAME: [member.pk],
+            "apply": "1",
+            "market": japan.pk,
+            "reason": "Moved",
+        },
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.market == japan
+    assert MarketChange.objects.get().reason == "Moved"
+
+
+def test_a_market_change_too_soon_is_reported_in_the_console(admin_client, member, make_market):
+    japan, us = make_market("JP", "JPY"), make_market("US", "USD")
+    for market in (japan, us):
+        response = admin_client.post(
+            MEMBERS,
+            {
+                "action": "change_market",
+                ACTION_CHECKBOX_NAME: [member.pk],
+                "apply": "1",
+                "market": market.pk,
+                "reason": "Moved",
+            },
+        )
+    messages = [str(message) for message in response.wsgi_request._messages]
+    assert any("too recently" in message for message in messages)
+    member.refresh_from_db()
+    assert member.market == japan

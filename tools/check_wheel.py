@@ -11,7 +11,7 @@ REQUIRED = {
     "static files": "loyalty/static/loyalty/css/member-center.css",
     "migrations": "loyalty/migrations/0001_initial.py",
     "compiled catalogs": "loyalty/locale/zh_Hans/LC_MESSAGES/django.mo",
-    "admin templates": "loyalty_admin/templates/loyalty_admin/adjust_points.html",
+    "admin templates": "loyalty_admin/templates/loyalty_admin/member_action.html",
     "type marker": "loyalty/py.typed",
 }
 
