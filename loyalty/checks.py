@@ -94,6 +94,21 @@ def check_installed_apps(app_configs=None, **kwargs):
     return errors
 
 
+@register(Tags.caches)
+def check_rate_cache(app_configs=None, **kwargs):
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend.endswith("LocMemCache") and not settings.DEBUG:
+        return [
+            Warning(
+                "Exchange-rate quotes are cached per process (LocMemCache): a pinned or refreshed rate "
+                "reaches other processes only when their cache entry expires (5 minutes).",
+                hint="Use a shared cache such as Redis for CACHES['default'].",
+                id="loyalty.W003",
+            )
+        ]
+    return []
+
+
 @register(Tags.database)
 def check_database(app_configs=None, databases=None, **kwargs):
     warnings = []

@@ -29,7 +29,7 @@ from loyalty.models import (
     RefundRecord,
     Tier,
 )
-from loyalty.selectors.arbitrage import check_arbitrage, round_trips
+from loyalty.selectors.arbitrage import check_arbitrage, lock_configuration, round_trips
 from loyalty.selectors.liability import points_liability
 from loyalty.selectors.rates import current_quotes
 from loyalty.services import adjust_points, change_market, pin_exchange_rate, unpin_exchange_rate
@@ -75,6 +75,7 @@ class ArbitrageCheckedFormSet(forms.BaseInlineFormSet):
         ]
         for rate in rates:
             rate.market_id = market.pk
+        lock_configuration()
         try:
             check_arbitrage(
                 markets=[*Market.objects.exclude(pk=market.pk), market],
@@ -82,6 +83,39 @@ class ArbitrageCheckedFormSet(forms.BaseInlineFormSet):
             )
         except LoyaltyError as error:
             raise forms.ValidationError(str(error.detail)) from None
+
+
+class MarketForm(forms.ModelForm):
+    """Checks the market's round trips against the stored earn rates when no earn-rate inline will."""
+
+    checks_arbitrage = True
+
+    class Meta:
+        model = Market
+        fields = [
+            "code",
+            "name",
+            "countries",
+            "default_currency",
+            "accepted_currencies",
+            "default_language",
+            "time_zone",
+            "regimes",
+            "points_per_unit",
+            "point_value_mode",
+            "point_value",
+            "is_active",
+        ]
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or not self.checks_arbitrage:
+            return
+        lock_configuration()
+        try:
+            check_arbitrage(markets=[*Market.objects.exclude(pk=self.instance.pk), self.instance])
+        except LoyaltyError as error:
+            self.add_error(None, str(error.detail))
 
 
 @admin.register(Market)
@@ -98,8 +132,17 @@ class MarketAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_active", "default_currency"]
     search_fields = ["code", "name"]
+    form = MarketForm
     inlines = [EarnRateInline]
     change_list_template = "loyalty_admin/market_change_list.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # With the earn-rate inline on the page, its formset checks the market and its rates together.
+        inline_checks = any(
+            isinstance(inline, EarnRateInline) for inline in self.get_inline_instances(request, obj)
+        )
+        return type(form.__name__, (form,), {"checks_arbitrage": not inline_checks})
 
     def get_formsets_with_inlines(self, request, obj=None):
         for formset, inline in super().get_formsets_with_inlines(request, obj):

@@ -51,3 +51,13 @@ def test_sqlite_gets_a_warning_about_row_locks(db):
 
     warnings = ids(check_database(databases=["default"]))
     assert warnings == (["loyalty.W001"] if connection.vendor == "sqlite" else [])
+
+
+def test_a_per_process_rate_cache_in_production_is_a_warning(settings):
+    from loyalty.checks import check_rate_cache
+
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert ids(check_rate_cache()) == ["loyalty.W003"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert check_rate_cache() == []

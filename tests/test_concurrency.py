@@ -142,3 +142,40 @@ def test_confirmations_racing_a_cancellation_leave_nothing_behind(member):
     assert (account.available, account.pending) == (0, 0)
     assert LedgerEntry.objects.filter(entry_type=EntryType.REVERSAL).count() == 1
     assert_books_balance()
+
+
+def test_two_manual_rates_that_break_the_ceiling_only_together_cannot_both_pass(
+    rates, staff, market, make_market
+):
+    from decimal import Decimal
+
+    from loyalty.exceptions import ArbitrageRisk
+    from loyalty.services import pin_exchange_rate
+
+    make_market("JP", "JPY", rate="0.006")
+    us = make_market("US", "USD", rate="0.92")
+    us.point_value_mode, us.point_value = "fixed", Decimal("0.0108")
+    us.save()
+    pins = [("USD", Decimal("1.04")), ("JPY", Decimal("169"))]
+
+    def pin(index: int):
+        currency, rate = pins[index]
+        return pin_exchange_rate(currency, rate=rate, reason="race", actor=staff)
+
+    outcomes = run_together(pin, count=2)
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["ArbitrageRisk", "ManualExchangeRate"]
+    assert isinstance(next(o for o in outcomes if isinstance(o, Exception)), ArbitrageRisk)
+
+
+def test_concurrent_pins_of_one_currency_leave_one_active_rate(rates, staff):
+    from decimal import Decimal
+
+    from loyalty.models import ManualExchangeRate
+    from loyalty.services import pin_exchange_rate
+
+    outcomes = run_together(
+        lambda index: pin_exchange_rate("USD", rate=Decimal("1.07"), reason=f"pin {index}", actor=staff),
+        count=4,
+    )
+    assert kinds(outcomes) == Counter({"ManualExchangeRate": 4})
+    assert ManualExchangeRate.objects.filter(currency="USD", is_active=True).count() == 1

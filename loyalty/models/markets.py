@@ -1,5 +1,4 @@
 import zoneinfo
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -77,7 +76,6 @@ class Market(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
-        default=Decimal(1),
         help_text=_(
             "Points earned per whole unit of the default currency, before rounding down. "
             "Empty: the program's base rate applies, after conversion to the base currency."

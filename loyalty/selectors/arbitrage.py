@@ -11,12 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from ..conf import loyalty_settings
 from ..exceptions import ArbitrageRisk, ExchangeRateMissing
 from ..models import EarnRate, Market, PointValueMode
 from .rates import Quote, current_quotes, quote
+
+# An arbitrary constant naming the advisory lock of the round-trip configuration.
+CONFIGURATION_LOCK = 0x10_7A17
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,19 @@ def point_value(market: Market, quotes: dict[str, Quote] | None = None) -> Decim
 
 
 def points_per_unit(
-    market: Market, currency: str, explicit: dict, quotes: dict[str, Quote] | None = None
+    market: Market, currency: str, rates: "EarnRates", quotes: dict[str, Quote] | None = None
 ) -> Decimal:
-    """Points one unit of ``currency`` earns in ``market``, before rounding, by the rate that applies."""
-    if (market.pk, currency) in explicit:
-        return explicit[(market.pk, currency)]
+    """The most points one unit of ``currency`` can earn in ``market``, before rounding, for any member.
+
+    Tier rates count, and so does the rate members without a tier rate fall back to.
+    """
+    candidates = list(rates.explicit.get((market.pk, currency), ()))
+    if (market.pk, currency) not in rates.general:
+        candidates.append(_fallback_rate(market, currency, quotes))
+    return max(candidates)
+
+
+def _fallback_rate(market: Market, currency: str, quotes: dict[str, Quote] | None) -> Decimal:
     if market.points_per_unit is not None:
         return (
             market.points_per_unit
@@ -57,19 +69,36 @@ def points_per_unit(
     return loyalty_settings.BASE_POINTS_PER_UNIT / quote(currency, quotes).rate
 
 
+@dataclass
+class EarnRates:
+    """Explicit earn rates by (market id, currency), and which of those pairs have a rate for every tier."""
+
+    explicit: dict[tuple, list[Decimal]]
+    general: set[tuple]
+
+    @classmethod
+    def of(cls, earn_rates: Iterable[EarnRate]) -> "EarnRates":
+        rates = cls({}, set())
+        for rate in earn_rates:
+            key = (rate.market_id, rate.currency)
+            rates.explicit.setdefault(key, []).append(rate.points_per_unit)
+            if rate.tier_id is None:
+                rates.general.add(key)
+        return rates
+
+
 def round_trips(
     markets: Iterable[Market] | None = None,
     earn_rates: Iterable[EarnRate] | None = None,
     quotes: dict[str, Quote] | None = None,
 ) -> list[RoundTrip]:
-    """Every (earn market, currency, redeem market) round trip of active markets; arguments override the
-    stored configuration, so a change can be checked before it is saved."""
-    markets = [m for m in (markets if markets is not None else Market.objects.all()) if m.is_active]
-    explicit: dict[tuple, Decimal] = {}
-    # The most generous rate of any tier is the one a member could exploit.
-    for rate in earn_rates if earn_rates is not None else EarnRate.objects.all():
-        key = (rate.market_id, rate.currency)
-        explicit[key] = max(explicit.get(key, rate.points_per_unit), rate.points_per_unit)
+    """Every (earn market, currency, redeem market) round trip; arguments override the stored configuration,
+    so a change can be checked before it is saved.
+
+    Inactive markets are included: their members can still earn and redeem.
+    """
+    markets = list(markets if markets is not None else Market.objects.all())
+    rates = EarnRates.of(earn_rates if earn_rates is not None else EarnRate.objects.all())
     quotes = quotes if quotes is not None else current_quotes()
     base_trip = loyalty_settings.BASE_POINTS_PER_UNIT * loyalty_settings.BASE_POINT_VALUE
     trips = []
@@ -78,20 +107,32 @@ def round_trips(
             for redeem in markets:
                 try:
                     spent = 1 / quote(currency, quotes).rate
-                    points = points_per_unit(earn, currency, explicit, quotes)
+                    points = points_per_unit(earn, currency, rates, quotes)
                     returned = (
                         points * point_value(redeem, quotes) / quote(redeem.default_currency, quotes).rate
                     )
                     ratio = (returned / spent / base_trip).quantize(Decimal("0.0001"))
-                except (ExchangeRateMissing, ArithmeticError):
+                except ExchangeRateMissing:
                     ratio = None
                 trips.append(RoundTrip(earn.code, currency, redeem.code, ratio))
     return trips
 
 
 def check_arbitrage(**configuration) -> None:
-    """Raise ``arbitrage_risk`` naming the worst pair when any round trip breaks the ceiling."""
-    broken = [trip for trip in round_trips(**configuration) if trip.breaks_ceiling]
+    """Raise ``arbitrage_risk`` naming the worst pair when a round trip breaks the ceiling or cannot be
+    checked because an exchange rate is missing."""
+    trips = round_trips(**configuration)
+    unknown = [trip for trip in trips if trip.ratio is None]
+    if unknown:
+        trip = unknown[0]
+        raise ArbitrageRisk(
+            _(
+                "Earning in %(earn)s (%(currency)s) and redeeming in %(redeem)s cannot be checked: "
+                "an exchange rate is missing. Fetch or set the rates first."
+            )
+            % {"earn": trip.earn_market, "currency": trip.currency, "redeem": trip.redeem_market}
+        )
+    broken = [trip for trip in trips if trip.breaks_ceiling]
     if broken:
         worst = max(broken, key=lambda trip: trip.ratio)
         raise ArbitrageRisk(
@@ -107,3 +148,14 @@ def check_arbitrage(**configuration) -> None:
                 "ceiling": worst.ceiling,
             }
         )
+
+
+def lock_configuration() -> None:
+    """Serialise changes that affect round trips (rates, markets, earn rates) until the transaction ends,
+    so that two changes that pass the check one by one cannot break the ceiling together.
+
+    PostgreSQL takes a transaction-level advisory lock; SQLite already runs one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONFIGURATION_LOCK])

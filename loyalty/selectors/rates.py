@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.core.cache import cache
 from django.db.models import Max
@@ -10,9 +10,9 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from ..conf import loyalty_settings
-from ..exceptions import ExchangeRateMissing
+from ..exceptions import ExchangeRateMissing, InvalidAmount
 from ..models import ExchangeRate, ManualExchangeRate
-from ..money import RATE_EXPONENT, quantize_money
+from ..money import MAX_AMOUNT, RATE_EXPONENT, quantize_money
 
 CACHE_SECONDS = 300
 
@@ -37,10 +37,16 @@ class Conversion:
     """The result of converting money, with everything needed to explain it later."""
 
     amount: Money  # rounded to the target currency's minor units
-    rate: Decimal  # exact: target units per source unit
+    rate: Decimal  # target units per source unit, rounded down to 14 decimals (as stored on entries)
     source: str
     as_of: datetime
     stale: bool
+    target_per_base: Decimal = Decimal(1)
+    source_per_base: Decimal = Decimal(1)
+
+    def exact(self, value: Decimal) -> Decimal:
+        """``value`` in source units, converted without rounding the rate (a single division, last)."""
+        return value * self.target_per_base / self.source_per_base
 
 
 def _cache_key() -> str:
@@ -93,13 +99,18 @@ def convert(amount: Money, to_currency: str, quotes: dict[str, Quote] | None = N
     """Convert through the base currency; the result is rounded half-up, the rate kept exact."""
     source_code = amount.currency.code
     source, target = quote(source_code, quotes), quote(to_currency, quotes)
-    rate = (target.rate / source.rate).quantize(RATE_EXPONENT)
+    rate = (target.rate / source.rate).quantize(RATE_EXPONENT, rounding=ROUND_DOWN)
     names = sorted({q.source for q in (source, target) if q.source != "base"}) or ["base"]
     now = timezone.now()
+    converted = quantize_money(Money(amount.amount * target.rate / source.rate, to_currency))
+    if converted.amount >= MAX_AMOUNT:
+        raise InvalidAmount()
     return Conversion(
-        amount=quantize_money(Money(amount.amount * rate, to_currency)),
+        amount=converted,
         rate=rate,
         source="+".join(names),
         as_of=min(source.as_of, target.as_of),
         stale=source.is_stale(now) or target.is_stale(now),
+        target_per_base=target.rate,
+        source_per_base=source.rate,
     )

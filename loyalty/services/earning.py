@@ -6,7 +6,8 @@ The rate that applies, most specific first:
 2. the market's own ``points_per_unit``: per unit of its default currency, after conversion;
 3. the program's ``BASE_POINTS_PER_UNIT``: per unit of the base currency, after conversion.
 Points are the exact product of amount, exchange rate and earn rate, rounded down once at the end,
-so converting never adds a point the money did not pay for.
+so converting never adds a point the money did not pay for, and the same value paid in another
+currency earns the same points.
 """
 
 from collections.abc import Iterable
@@ -77,5 +78,5 @@ def earn_points(
 
 
 def _points(amount: Money, rate: Decimal, rule: str, conversion: Conversion | None) -> OrderPoints:
-    exact = amount.amount * (conversion.rate if conversion else 1) * rate
+    exact = conversion.exact(amount.amount * rate) if conversion else amount.amount * rate
     return OrderPoints(points=whole_points(exact), rate=rate, rule=rule, conversion=conversion)

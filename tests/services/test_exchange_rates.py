@@ -1,12 +1,18 @@
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.utils import timezone
 from djmoney.contrib.exchange.models import Rate
 from djmoney.money import Money
 
-from loyalty.exceptions import ActorRequired, ArbitrageRisk, ExchangeRateMissing, ReasonRequired
+from loyalty.exceptions import (
+    ActorRequired,
+    ArbitrageRisk,
+    ExchangeRateMissing,
+    InvalidAmount,
+    ReasonRequired,
+)
 from loyalty.models import ExchangeRate, ManualExchangeRate
 from loyalty.selectors.rates import convert, forget_quotes
 from loyalty.services import pin_exchange_rate, refresh_exchange_rates, unpin_exchange_rate
@@ -38,7 +44,7 @@ def test_the_history_keeps_old_rates_and_conversions_use_the_newest(rates, setti
 def test_conversions_round_half_up_to_the_target_minor_units_and_keep_the_exact_rate(rates):
     conversion = convert(Money("10.00", "USD"), "JPY")
     assert conversion.amount == Money("1500", "JPY")
-    assert conversion.rate == (rates["JPY"] / rates["USD"]).quantize(Decimal("1e-14"))
+    assert conversion.rate == (rates["JPY"] / rates["USD"]).quantize(Decimal("1e-14"), rounding=ROUND_DOWN)
     assert convert(Money("1.00", "EUR"), "KWD").amount == Money("0.332", "KWD")
 
 
@@ -109,3 +115,18 @@ def test_refreshing_makes_the_next_conversion_read_the_new_rates(rates, settings
     }
     refresh_exchange_rates()
     assert convert(Money("1.00", "EUR"), "USD").amount == Money("2.00", "USD")
+
+
+def test_the_history_keeps_rates_at_full_precision(db, settings):
+    settings.LOYALTY = {
+        **settings.LOYALTY,
+        "FIXED_EXCHANGE_RATES": {"KWD": "0.3320571234", "VND": "24987.123456789"},
+    }
+    refresh_exchange_rates()
+    assert ExchangeRate.objects.get(currency="KWD").rate == Decimal("0.3320571234")
+    assert ExchangeRate.objects.get(currency="VND").rate == Decimal("24987.1234567890")
+
+
+def test_a_conversion_beyond_what_the_books_hold_is_refused(rates):
+    with pytest.raises(InvalidAmount):
+        convert(Money("5000000000000", "KWD"), "JPY")
