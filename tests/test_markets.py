@@ -73,3 +73,24 @@ def test_every_active_currency_rounds_to_its_minor_units_and_is_accepted():
         amount = quantize_money(Money(Decimal("1234.56789"), code))
         assert amount.amount == amount.amount.quantize(Decimal(1).scaleb(-places)), code
         assert validate_money(Money(Decimal("10"), code)).amount == Decimal(10), code
+
+
+def test_every_active_currency_converts_and_earns_without_exceeding_the_exact_value():
+    from django.utils import timezone
+
+    from loyalty.models import Market
+    from loyalty.selectors.rates import Quote, convert
+    from loyalty.services.earning import earn_points
+
+    quotes = {
+        code: Quote(Decimal("3.7"), "test", timezone.now()) for code in ACTIVE_CURRENCIES if code != "EUR"
+    }
+    euro_market = Market(code="EU", default_currency="EUR", points_per_unit=Decimal("1"))
+    for code in ACTIVE_CURRENCIES:
+        amount = quantize_money(Money(Decimal("1234.5678"), code))
+        euro_market.accepted_currencies = [code]
+        in_euros = convert(amount, "EUR", quotes)
+        assert in_euros.amount.amount == in_euros.amount.amount.quantize(Decimal("0.01")), code
+        points = earn_points(euro_market, amount, None, quotes).points
+        exact = amount.amount / (Decimal("3.7") if code != "EUR" else 1)
+        assert exact - 1 < points <= exact, code
