@@ -54,10 +54,9 @@ def test_a_fixed_point_value_ignores_exchange_rates_and_a_pegged_one_follows_the
     assert point_value(japan) == Decimal("1.5")
 
 
-def test_the_console_refuses_a_market_change_that_opens_arbitrage(admin_client, fair_markets):
-    japan = Market.objects.get(code="JP")
-    url = reverse("admin:loyalty_market_change", args=[japan.pk])
-    form = {
+def japan_form(**changes) -> dict:
+    """The console's market form for JP, as a browser would post it."""
+    return {
         "code": "JP",
         "name": "Japan",
         "default_currency": "JPY",
@@ -65,12 +64,18 @@ def test_the_console_refuses_a_market_change_that_opens_arbitrage(admin_client, 
         "default_language": "en",
         "time_zone": "UTC",
         "regimes": "[]",
-        "points_per_unit": "0.01",
         "point_value_mode": "pegged",
         "is_active": "on",
-        "earn_rates-TOTAL_FORMS": "0",
-        "earn_rates-INITIAL_FORMS": "0",
+        **changes,
     }
+
+
+def test_the_console_refuses_a_market_change_that_opens_arbitrage(admin_client, fair_markets):
+    japan = Market.objects.get(code="JP")
+    url = reverse("admin:loyalty_market_change", args=[japan.pk])
+    form = japan_form(
+        points_per_unit="0.01", **{"earn_rates-TOTAL_FORMS": "0", "earn_rates-INITIAL_FORMS": "0"}
+    )
     response = admin_client.post(url, form)
     assert response.status_code == 200
     assert "Earning in JP (JPY)" in response.content.decode()
@@ -224,19 +229,9 @@ def test_staff_without_earn_rate_rights_cannot_open_arbitrage_from_the_market_fo
     staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_market", "change_market"]))
     client.force_login(staff)
     japan = Market.objects.get(code="JP")
-    form = {
-        "code": "JP",
-        "name": "Japan",
-        "default_currency": "JPY",
-        "accepted_currencies": "[]",
-        "default_language": "en",
-        "time_zone": "UTC",
-        "regimes": "[]",
-        "points_per_unit": "1",
-        "point_value_mode": "pegged",
-        "is_active": "on",
-    }
-    response = client.post(reverse("admin:loyalty_market_change", args=[japan.pk]), form)
+    response = client.post(
+        reverse("admin:loyalty_market_change", args=[japan.pk]), japan_form(points_per_unit="1")
+    )
     assert response.status_code == 200
     assert "Earning in JP (JPY)" in response.content.decode()
     assert Market.objects.get(pk=japan.pk).points_per_unit == Decimal("0.006")
