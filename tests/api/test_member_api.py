@@ -1,7 +1,9 @@
 from datetime import timedelta
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from django.utils import timezone, translation
+from djmoney.money import Money
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -137,3 +139,18 @@ def test_reading_a_ledger_page_costs_the_same_queries_with_10_or_10000_entries(
         client = client_for(member)
         with django_assert_num_queries(5):
             assert client.get(LEDGER).status_code == 200
+
+
+def test_the_ledger_explains_a_converted_order(client_for, member, market, rates):
+    market.accepted_currencies = ["USD"]
+    market.save()
+    record_order(member, order_id="US-1", amount=Money("54.00", "USD"))
+    (row,) = client_for(member).get(LEDGER).json()["results"]
+    assert (row["points"], row["pending_points"], row["rate_rule"]) == (0, 50, "market")
+    assert row["amount"] == {"amount": "54.0000", "currency": "USD"}
+    assert row["conversion"]["amount"] == {"amount": "50.0000", "currency": "EUR"}
+    assert row["conversion"]["source"] == "loyalty-fixed"
+    assert row["conversion"]["stale"] is False
+    assert Decimal(row["conversion"]["rate"]) == (1 / rates["USD"]).quantize(
+        Decimal("1e-14"), rounding=ROUND_DOWN
+    )
