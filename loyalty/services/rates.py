@@ -68,7 +68,7 @@ def pin_exchange_rate(currency: str, *, rate, reason: str, actor) -> ManualExcha
         or currency == loyalty_settings.BASE_CURRENCY
     ):
         raise InvalidAmount()
-    if rate is None or rate <= 0:
+    if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
         raise InvalidAmount()
     if not isinstance(reason, str) or not reason.strip():
         raise ReasonRequired()

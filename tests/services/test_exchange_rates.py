@@ -130,3 +130,12 @@ def test_the_history_keeps_rates_at_full_precision(db, settings):
 def test_a_conversion_beyond_what_the_books_hold_is_refused(rates):
     with pytest.raises(InvalidAmount):
         convert(Money("5000000000000", "KWD"), "JPY")
+
+
+@pytest.mark.parametrize(
+    "rate", [1.07, Decimal("0"), Decimal("-1"), None], ids=["float", "zero", "negative", "none"]
+)
+def test_a_manual_rate_must_be_a_positive_decimal(rates, staff, rate):
+    with pytest.raises(InvalidAmount):
+        pin_exchange_rate("USD", rate=rate, reason="typo", actor=staff)
+    assert not ManualExchangeRate.objects.exists()
