@@ -155,20 +155,24 @@ def test_the_member_list_costs_the_same_queries_for_2_or_20_members(
         admin_client.get(MEMBERS)
 
 
-def test_support_staff_move_a_member_to_another_market_through_the_service(admin_client, member, make_market):
-    japan = make_market("JP", "JPY")
-    form = admin_client.post(MEMBERS, {"action": "change_market", ACTION_CHECKBOX_NAME: [member.pk]})
-    assert "form" in form.context
-    response = admin_client.post(
+def move(client, member, market):
+    return client.post(
         MEMBERS,
         {
             "action": "change_market",
             ACTION_CHECKBOX_NAME: [member.pk],
             "apply": "1",
-            "market": japan.pk,
+            "market": market.pk,
             "reason": "Moved",
         },
     )
+
+
+def test_support_staff_move_a_member_to_another_market_through_the_service(admin_client, member, make_market):
+    japan = make_market("JP", "JPY")
+    form = admin_client.post(MEMBERS, {"action": "change_market", ACTION_CHECKBOX_NAME: [member.pk]})
+    assert "form" in form.context
+    response = move(admin_client, member, japan)
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.market == japan
@@ -178,16 +182,7 @@ def test_support_staff_move_a_member_to_another_market_through_the_service(admin
 def test_a_market_change_too_soon_is_reported_in_the_console(admin_client, member, make_market):
     japan, us = make_market("JP", "JPY"), make_market("US", "USD")
     for market in (japan, us):
-        response = admin_client.post(
-            MEMBERS,
-            {
-                "action": "change_market",
-                ACTION_CHECKBOX_NAME: [member.pk],
-                "apply": "1",
-                "market": market.pk,
-                "reason": "Moved",
-            },
-        )
+        response = move(admin_client, member, market)
     messages = [str(message) for message in response.wsgi_request._messages]
     assert any("too recently" in message for message in messages)
     member.refresh_from_db()
