@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.i18n import CONTENT_LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 
@@ -97,6 +99,8 @@ LANGUAGES = [
     ("zh-hans", _("Simplified Chinese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The plugin's translated texts are stored in these languages (its shipped migrations match them).
+MODELTRANSLATION_LANGUAGES = CONTENT_LANGUAGES
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -118,10 +122,16 @@ CELERY_BEAT_SCHEDULE = {
     "loyalty-release-pending": {"task": "loyalty.tasks.release_pending_points", "schedule": 15 * 60},
     "loyalty-expire": {"task": "loyalty.tasks.expire_points", "schedule": 60 * 60},
     "loyalty-exchange-rates": {"task": "loyalty.tasks.refresh_exchange_rates", "schedule": 6 * 60 * 60},
+    "loyalty-tiers": {"task": "loyalty.tasks.evaluate_tiers", "schedule": 60 * 60},
+    # Hourly, so that each time zone's birthdays are paid on the member's own day.
+    "loyalty-birthdays": {"task": "loyalty.tasks.award_birthday_bonuses", "schedule": 60 * 60},
+    "loyalty-challenges": {"task": "loyalty.tasks.close_challenges", "schedule": 60 * 60},
 }
 
 LOYALTY = {
     "DEFAULT_MARKET": "EU",
+    # The demo has no consent records yet, so it lets the birthday bonus read birth dates.
+    "BIRTHDAY_REQUIRES_CONSENT": False,
     "BASE_CURRENCY": "EUR",
     # Demo rates (units per 1 EUR) for the offline backend; a shop would use a feed backend instead.
     "FIXED_EXCHANGE_RATES": {

@@ -6,9 +6,16 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connections
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, NEGATIVE_BALANCE_POLICIES, user_settings
+from .conf import DEFAULTS, NEGATIVE_BALANCE_POLICIES, TIER_DOWNGRADES, TIER_WINDOWS, user_settings
+from .i18n import CONTENT_LANGUAGES
 
-REQUIRED_APPS = ("djmoney", "djmoney.contrib.exchange", "rest_framework", "django_filters")
+REQUIRED_APPS = (
+    "modeltranslation",
+    "djmoney",
+    "djmoney.contrib.exchange",
+    "rest_framework",
+    "django_filters",
+)
 
 
 @register(Tags.compatibility)
@@ -49,6 +56,24 @@ def check_settings(app_configs=None, **kwargs):
                 "LOYALTY['POINTS_LIFETIME_DAYS'] must be a positive whole number or None.", id="loyalty.E005"
             )
         )
+    for key, choices in (("TIER_WINDOW", TIER_WINDOWS), ("TIER_DOWNGRADE", TIER_DOWNGRADES)):
+        value = loyalty.get(key, DEFAULTS[key])
+        if value not in choices:
+            errors.append(
+                Error(
+                    f"LOYALTY[{key!r}] is {value!r}.",
+                    hint=f"Use one of: {', '.join(choices)}.",
+                    id="loyalty.E010",
+                )
+            )
+    for key, allow_none in (("TIER_GRACE_DAYS", False), ("REFERRAL_MAX_PER_REFERRER", True)):
+        value = loyalty.get(key, DEFAULTS[key])
+        if not (value is None and allow_none) and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            errors.append(
+                Error(f"LOYALTY[{key!r}] must be a whole number ≥ 0, is {value!r}.", id="loyalty.E004")
+            )
     for path in loyalty.get("API_AUTHENTICATION_CLASSES", DEFAULTS["API_AUTHENTICATION_CLASSES"]):
         try:
             import_string(path)
@@ -92,6 +117,27 @@ def check_installed_apps(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.database)
+def check_content_languages(app_configs=None, **kwargs):
+    """The shipped migrations hold one column per content language; another list would need new ones."""
+    languages = [code for code, _ in settings.LANGUAGES]
+    used = list(getattr(settings, "MODELTRANSLATION_LANGUAGES", languages))
+    if set(used) == set(CONTENT_LANGUAGES) or "loyalty" in getattr(settings, "MIGRATION_MODULES", {}):
+        return []
+    return [
+        Error(
+            "django-modeltranslation would store the loyalty plugin's texts in "
+            f"{', '.join(used)}, but its shipped migrations cover {', '.join(CONTENT_LANGUAGES)}: "
+            "makemigrations would write a migration into the installed package.",
+            hint="Set MODELTRANSLATION_LANGUAGES = loyalty.i18n.CONTENT_LANGUAGES (your LANGUAGES may be any "
+            "subset; texts fall back to English). To store other languages, keep the plugin's migrations in "
+            "your project instead: MIGRATION_MODULES = {'loyalty': 'yourproject.loyalty_migrations'}, copy "
+            "loyalty/migrations there and run makemigrations loyalty.",
+            id="loyalty.E009",
+        )
+    ]
 
 
 @register(Tags.caches)

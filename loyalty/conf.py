@@ -43,6 +43,21 @@ DEFAULTS: dict[str, Any] = {
     "ARBITRAGE_CEILING": Decimal("0.05"),
     # Days a member must wait between two market changes.
     "MARKET_CHANGE_MIN_DAYS": 90,
+    # The window a member's qualification record covers, in their market's time zone:
+    # "calendar_year", "rolling_12_months" (reviewed 12 months after the tier was reached or last
+    # reviewed), "anniversary_year" (from the enrolment date) or "lifetime" (never closes).
+    "TIER_WINDOW": "calendar_year",
+    # What happens when a window closes below the threshold to keep the tier: "one_tier" drops one
+    # tier; "recompute" drops to the highest tier whose keep threshold the closed window met.
+    "TIER_DOWNGRADE": "one_tier",
+    # Days after a window closes before a downgrade takes effect; reaching the threshold to keep
+    # the tier in the new window during these days cancels it.
+    "TIER_GRACE_DAYS": 0,
+    # Referrals a member can be rewarded for (None: no limit); further referrals are recorded unpaid.
+    "REFERRAL_MAX_PER_REFERRER": 20,
+    # The birthday bonus reads the birth date only with the member's consent to that purpose.
+    # Until the shop records consents, setting this to False disables the check.
+    "BIRTHDAY_REQUIRES_CONSENT": True,
     # Page size of the ledger endpoint of the REST API.
     "API_PAGE_SIZE": 20,
     # DRF authentication classes of the member API.
@@ -53,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 NEGATIVE_BALANCE_POLICIES = ("clamp_to_zero", "allow_negative")
+TIER_WINDOWS = ("calendar_year", "rolling_12_months", "anniversary_year", "lifetime")
+TIER_DOWNGRADES = ("one_tier", "recompute")
 
 
 class LoyaltySettings:

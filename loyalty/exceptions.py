@@ -142,3 +142,38 @@ class ActorRequired(LoyaltyError):
     code = "actor_required"
     default_detail = _("A staff user must be named for this operation.")
     status_code = 403
+
+
+class UnknownTier(LoyaltyError):
+    code = "unknown_tier"
+    default_detail = _("There is no such tier.")
+    status_code = 404
+
+
+class InvalidOrderLines(LoyaltyError):
+    code = "invalid_order_lines"
+    default_detail = _(
+        "Order lines need a SKU, a positive quantity and, if given, an amount in the order's currency."
+    )
+
+
+class InvalidEvent(LoyaltyError):
+    code = "invalid_event"
+    default_detail = _("Unknown event, or an event id that is empty or longer than 100 characters.")
+
+
+class InvalidReferralCode(LoyaltyError):
+    code = "invalid_referral_code"
+    default_detail = _("This referral code does not exist.")
+    status_code = 404
+
+
+class SelfReferral(LoyaltyError):
+    code = "self_referral"
+    default_detail = _("You cannot use your own referral code.")
+
+
+class ReferralNotAllowed(LoyaltyError):
+    code = "referral_not_allowed"
+    default_detail = _("A referral code can only be added once, before the first order.")
+    status_code = 409

@@ -9,6 +9,8 @@ Every signal is sent with ``sender`` = the model class named below and these key
 - ``points_reversed`` (LedgerEntry): ``member``, ``entry`` (a cancellation or refund clawback).
 - ``points_adjusted`` (LedgerEntry): ``member``, ``entry``.
 - ``points_expired`` (PointsAccount): ``member``, ``points`` (total expired for that member in one run).
+- ``tier_changed`` (TierChange): ``member``, ``change`` (with ``from_tier``, ``to_tier``, ``reason``).
+- ``challenge_completed`` (ChallengeProgress): ``member``, ``progress`` (the badge is its challenge's).
 """
 
 from django.db import transaction
@@ -21,6 +23,8 @@ points_spent = Signal()
 points_reversed = Signal()
 points_adjusted = Signal()
 points_expired = Signal()
+tier_changed = Signal()
+challenge_completed = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:

@@ -1,8 +1,9 @@
 """Celery tasks: thin wrappers over the batch services, safe to run twice.
 
-``expire_points`` and ``release_pending_points`` are meant for Celery beat. Expiry fans out
-over account-id ranges so that more workers finish sooner; each range is enqueued only once the
-transaction that planned it has committed.
+``expire_points``, ``release_pending_points``, ``evaluate_tiers``, ``award_birthday_bonuses`` and
+``close_challenges`` are meant for Celery beat. Expiry and tier evaluation fan out over id ranges
+so that more workers finish sooner; each range is enqueued only once the transaction that planned
+it has committed.
 """
 
 from celery import shared_task
@@ -12,9 +13,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import services
-from .models import PointsLot
+from .models import PointsLot, TierStatus
 
 EXPIRY_RANGE_SIZE = 10_000
+TIER_RANGE_SIZE = 5_000
 
 RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
 
@@ -58,6 +60,45 @@ def expire_points_range(first_account_id: int, last_account_id: int, now: str) -
         now=_when(now), first_account_id=first_account_id, last_account_id=last_account_id
     )
     return result.points
+
+
+@shared_task(name="loyalty.tasks.evaluate_tiers")
+def evaluate_tiers(now: str | None = None) -> int:
+    """Plan tier evaluation over member-id ranges and enqueue one task per range; returns how many."""
+    moment = _when(now)
+    bounds = TierStatus.objects.aggregate(first=Min("member_id"), last=Max("member_id"))
+    if bounds["first"] is None:
+        return 0
+    ranges = [
+        (start, min(start + TIER_RANGE_SIZE - 1, bounds["last"]))
+        for start in range(bounds["first"], bounds["last"] + 1, TIER_RANGE_SIZE)
+    ]
+    for first, last in ranges:
+        transaction.on_commit(
+            lambda first=first, last=last: evaluate_tiers_range.delay(first, last, moment.isoformat())
+        )
+    return len(ranges)
+
+
+@shared_task(name="loyalty.tasks.evaluate_tiers_range", **RETRY)
+def evaluate_tiers_range(first_member_id: int, last_member_id: int, now: str) -> int:
+    """Evaluate the tiers of members ``first_member_id..last_member_id``; returns how many tiers changed."""
+    result = services.evaluate_tiers(
+        now=_when(now), first_member_id=first_member_id, last_member_id=last_member_id
+    )
+    return result.changes
+
+
+@shared_task(name="loyalty.tasks.award_birthday_bonuses", **RETRY)
+def award_birthday_bonuses(now: str | None = None) -> int:
+    """Pay birthday bonuses due now in each member's time zone; returns how many members were paid."""
+    return services.award_birthday_bonuses(now=_when(now))
+
+
+@shared_task(name="loyalty.tasks.close_challenges", **RETRY)
+def close_challenges(now: str | None = None) -> int:
+    """Close challenges whose period ended; returns how many."""
+    return services.close_challenges(now=_when(now))
 
 
 def _when(value: str | None):

@@ -67,6 +67,7 @@ class EntryType(models.TextChoices):
     REVERSAL = "reversal", _("reversed")
     EXPIRY = "expiry", _("expired")
     ADJUSTMENT = "adjustment", _("adjusted")
+    BONUS = "bonus", _("bonus")
 
 
 class LedgerEntryQuerySet(models.QuerySet):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from ..money import currency_choices, is_known_currency
+from .tiers import Tier
 
 
 def validate_time_zone(value: str) -> None:
@@ -123,22 +124,6 @@ class Market(models.Model):
             self.default_currency,
             *(code for code in self.accepted_currencies if code != self.default_currency),
         ]
-
-
-class Tier(models.Model):
-    """A membership level; a higher rank is a better tier."""
-
-    code = models.SlugField(_("code"), max_length=30, unique=True)
-    rank = models.PositiveSmallIntegerField(_("rank"), unique=True)
-    name = models.CharField(_("name"), max_length=100)
-
-    class Meta:
-        verbose_name = _("tier")
-        verbose_name_plural = _("tiers")
-        ordering = ["rank"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class EarnRate(models.Model):

@@ -38,12 +38,18 @@ class Member(models.Model):
         Tier, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+    # Personal data: used for the birthday bonus only (see BIRTHDAY_REQUIRES_CONSENT).
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    referral_code = models.CharField(_("referral code"), max_length=16, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["-enrolled_at", "-id"]
-        permissions = [("adjust_points", _("Can adjust members' points"))]
+        permissions = [
+            ("adjust_points", _("Can adjust members' points")),
+            ("grant_tier", _("Can grant members a tier")),
+        ]
 
     def __str__(self) -> str:
         return self.number

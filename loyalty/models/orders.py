@@ -35,6 +35,14 @@ class OrderRecord(models.Model):
         default=0,
         help_text=_("Reversed points that had already expired, so nothing was taken back for them."),
     )
+    status_points = models.BigIntegerField(_("status points"), default=0)
+    qualifying_spend = models.DecimalField(
+        _("qualifying spend"),
+        max_digits=STORED_MAX_DIGITS,
+        decimal_places=STORED_DECIMAL_PLACES,
+        default=0,
+        help_text=_("The amount in the base currency, for tier qualification."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )

@@ -1,25 +1,44 @@
 """The write side and public Python API of the plugin. Every function is one transaction."""
 
 from .batch import ExpiryResult, expire_points, release_pending_points
+from .earning import OrderLine, simulate_order
+from .engagement import (
+    apply_referral_code,
+    award_birthday_bonuses,
+    close_challenges,
+    record_event,
+    referral_code_for,
+)
 from .markets import change_market
 from .members import enroll_member
 from .orders import cancel_order, confirm_order, record_order, record_refund
 from .points import adjust_points, spend_points
 from .rates import pin_exchange_rate, refresh_exchange_rates, unpin_exchange_rate
+from .tiers import EvaluationResult, evaluate_tiers, grant_tier
 
 __all__ = [
+    "EvaluationResult",
     "ExpiryResult",
+    "OrderLine",
     "adjust_points",
+    "apply_referral_code",
+    "award_birthday_bonuses",
     "cancel_order",
     "change_market",
+    "close_challenges",
     "confirm_order",
     "enroll_member",
+    "evaluate_tiers",
     "expire_points",
+    "grant_tier",
     "pin_exchange_rate",
+    "record_event",
     "record_order",
     "record_refund",
+    "referral_code_for",
     "refresh_exchange_rates",
     "release_pending_points",
+    "simulate_order",
     "spend_points",
     "unpin_exchange_rate",
 ]

@@ -1,11 +1,15 @@
 import secrets
+from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from ..exceptions import AlreadyEnrolled, InvalidLanguage, UnknownMarket
-from ..models import Market, Member, PointsAccount
+from ..exceptions import AlreadyEnrolled, InvalidLanguage, InvalidTimestamp, UnknownMarket
+from ..models import EarnEvent, Market, Member, PointsAccount
 from ..signals import member_enrolled, send_on_commit
+from .engagement import apply_referral_code, award_event
+from .tiers import start_status
 
 MEMBER_NUMBER_DIGITS = 12
 
@@ -32,16 +36,31 @@ def checked_language(language: str) -> str:
     return language
 
 
-def enroll_member(user, *, market: Market | str, language: str | None = None) -> Member:
-    """Enroll ``user`` in ``market`` (a Market or its code). Enrolling again returns the existing member."""
+def enroll_member(
+    user,
+    *,
+    market: Market | str,
+    language: str | None = None,
+    referral_code: str | None = None,
+    birth_date: date | None = None,
+) -> Member:
+    """Enroll ``user`` in ``market`` (a Market or its code). Enrolling again returns the existing member.
+
+    The new member gets the tier open to all and the sign-up rules' points; with ``referral_code``
+    the referral is recorded (a bad code refuses the enrolment and writes nothing).
+    """
     market = resolve_market(market)
     language = checked_language(language or market.default_language)
+    if birth_date is not None and (not isinstance(birth_date, date) or birth_date > timezone.now().date()):
+        raise InvalidTimestamp()
     existing = Member.objects.filter(user=user).select_related("market").first()
     if existing is not None:
         return _same_market_or_error(existing, market)
     try:
         with transaction.atomic():
-            member = _create_member(user, market, language)
+            member = _create_member(user, market, language, birth_date)
+            if referral_code:
+                apply_referral_code(member, referral_code)
     except IntegrityError:
         # A concurrent enrolment of the same user won the race.
         return _same_market_or_error(Member.objects.get(user=user), market)
@@ -55,13 +74,22 @@ def _same_market_or_error(member: Member, market: Market) -> Member:
     return member
 
 
-def _create_member(user, market: Market, language: str) -> Member:
+def _create_member(user, market: Market, language: str, birth_date: date | None) -> Member:
     while True:
         number = new_member_number()
         if not Member.objects.filter(number=number).exists():
             break
+    now = timezone.now()
     member = Member.objects.create(
-        user=user, number=number, market=market, language=language, time_zone=market.time_zone
+        user=user,
+        number=number,
+        market=market,
+        language=language,
+        time_zone=market.time_zone,
+        birth_date=birth_date,
+        enrolled_at=now,
     )
-    PointsAccount.objects.create(member=member)
+    account = PointsAccount.objects.create(member=member)
+    start_status(member, now)
+    award_event(account, EarnEvent.SIGNUP, event_id="signup", at=now)
     return member

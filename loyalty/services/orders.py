@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -20,10 +21,12 @@ from ..exceptions import (
     UnknownOrder,
 )
 from ..models import (
+    EarnEvent,
     EntryType,
     LedgerEntry,
     LotAllocation,
     Member,
+    MembershipPurchase,
     MemberStatus,
     OrderRecord,
     OrderStatus,
@@ -33,7 +36,8 @@ from ..models import (
 from ..money import proportional_points, validate_money
 from ..selectors.rates import Conversion
 from ..signals import points_earned, points_released, points_reversed, send_on_commit
-from .earning import points_for_order
+from .earning import compute_order_earning, order_lines, record_contributions
+from .engagement import count_for_challenges, pay_referral
 from .ledger import (
     apply_credit,
     create_lot,
@@ -45,8 +49,10 @@ from .ledger import (
     save_account,
     write_entry,
 )
+from .tiers import activate_memberships, end_memberships, record_qualifying
 
 DEFAULT_SOURCE = "shop"
+SPEND_EXPONENT = Decimal("0.0001")
 
 
 def order_key(source: str, order_id: str, *event: str) -> str:
@@ -92,7 +98,7 @@ def _record_order(
         return existing
     if account.member.status == MemberStatus.CLOSED:
         raise MemberClosed()
-    earned = points_for_order(account.member, amount, lines)
+    earning = compute_order_earning(account.member, amount, lines, at=placed_at, lock=True)
     release_after = placed_at + timedelta(days=loyalty_settings.PENDING_DAYS)
     # An order whose return window already ended (a late import, or no window) is released at once,
     # as of the end of its window.
@@ -102,12 +108,13 @@ def _record_order(
         source=source,
         external_id=order_id,
         amount=amount,
-        rate=earned.rate,
-        points=earned.points,
+        rate=earning.base.rate,
+        points=earning.points,
+        status_points=earning.status_points,
+        qualifying_spend=earning.qualifying_spend,
         placed_at=placed_at,
         release_after=release_after,
-        status=OrderStatus.RELEASED if released else OrderStatus.PENDING,
-        released_at=release_after if released else None,
+        status=OrderStatus.PENDING,
     )
     if order.points:
         account.pending += order.points
@@ -119,15 +126,30 @@ def _record_order(
             source_ref=order_id,
             idempotency_key=order_key(source, order_id, "earn"),
             amount=amount,
-            rate=earned.rate,
-            rate_rule=earned.rule,
+            rate=earning.base.rate,
+            rate_rule=earning.base.rule,
             effective_at=placed_at,
-            **_conversion_fields(earned.conversion),
+            **_conversion_fields(earning.base.conversion),
         )
-        send_on_commit(points_earned, LedgerEntry, member=account.member, entry=entry)
-        if released:
-            _release_points(account, order, release_after)
         save_account(account)
+        record_contributions(entry, account.member, earning.contributions, order=order, at=placed_at)
+        send_on_commit(points_earned, LedgerEntry, member=account.member, entry=entry)
+    MembershipPurchase.objects.bulk_create(
+        [
+            MembershipPurchase(member=member, product=product, order=order, tier=product.tier)
+            for product in earning.memberships
+        ]
+    )
+    record_qualifying(
+        account.member,
+        key=order_key(source, order_id, "qualifying"),
+        occurred_at=placed_at,
+        spend=earning.qualifying_spend,
+        status_points=earning.status_points,
+        orders=1,
+    )
+    if released:
+        _release(account, order, release_after)
     return order
 
 
@@ -161,15 +183,24 @@ def cancel_order(*, order_id: str, source: str = DEFAULT_SOURCE) -> OrderRecord:
         account, order = _lock_order(source, order_id)
         if order.status != OrderStatus.CANCELLED:
             _reverse(account, order, order.points_outstanding, event=("cancel",), reason="order_cancelled")
+            _reverse_qualification(
+                order, order.amount.amount, event=("cancel",), drop_order=order.refunded < order.amount.amount
+            )
             order.status = OrderStatus.CANCELLED
             order.save(update_fields=["status", "points_reversed", "points_forgiven"])
+            end_memberships(account.member, order, timezone.now())
     return order
 
 
 def record_refund(
-    *, order_id: str, refund_id: str, amount: Money, source: str = DEFAULT_SOURCE
+    *, order_id: str, refund_id: str, amount: Money, source: str = DEFAULT_SOURCE, lines: Iterable = ()
 ) -> RefundRecord:
-    """Claw back points in proportion to the refunded amount, once per ``refund_id``."""
+    """Claw back points in proportion to the refunded amount, once per ``refund_id``.
+
+    The qualification record loses the same share of the order's spend and status points (and the
+    order itself once fully refunded). A paid membership in the order ends when ``lines`` name its
+    SKU or the order is fully refunded.
+    """
     if not isinstance(refund_id, str) or not refund_id.strip() or len(refund_id) > 100:
         raise InvalidRefundId()
     amount = validate_money(amount)
@@ -186,9 +217,14 @@ def record_refund(
             raise InvalidAmount()
         target = proportional_points(order.points, refunded, order.amount.amount)
         points = max(target - order.points_reversed, 0)
+        refunded_skus = {line.sku for line in order_lines(lines, amount.currency.code)}
+        fully = refunded == order.amount.amount
         _reverse(account, order, points, event=("refund", refund_id), reason="order_refunded")
+        _reverse_qualification(order, refunded, event=("refund", refund_id), drop_order=fully)
         order.refunded = refunded
         order.save(update_fields=["refunded", "points_reversed", "points_forgiven"])
+        if fully or refunded_skus:
+            end_memberships(account.member, order, timezone.now(), skus=None if fully else refunded_skus)
         return RefundRecord.objects.create(order=order, refund_id=refund_id, amount=amount, points=points)
 
 
@@ -208,13 +244,20 @@ def release_order(order_pk: int, now: datetime) -> bool:
 
 
 def _release(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
-    """Release the order's pending points as of ``at`` and mark it released."""
+    """Release the order's pending points as of ``at`` and mark it released.
+
+    A paid membership in the order starts, a referral of a first order is paid, and the purchase
+    counts towards challenges: all of them only once the order can no longer be returned.
+    """
     if order.points_outstanding:
         _release_points(account, order, at)
         save_account(account)
     order.status = OrderStatus.RELEASED
     order.released_at = at
     order.save(update_fields=["status", "released_at"])
+    activate_memberships(account.member, order, at)
+    pay_referral(account, at)
+    count_for_challenges(account, EarnEvent.PURCHASE, at)
 
 
 def _release_points(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
@@ -277,6 +320,37 @@ def _reverse(account: PointsAccount, order: OrderRecord, points: int, *, event: 
     save_account(account)
     order.points_reversed += points
     send_on_commit(points_reversed, LedgerEntry, member=order.member, entry=entry)
+
+
+def _reverse_qualification(
+    order: OrderRecord, refunded_to: Decimal, *, event: tuple, drop_order: bool
+) -> None:
+    """Take the share of the order between ``order.refunded`` and ``refunded_to`` off the record.
+
+    Shares are computed on cumulative totals, so partial refunds that add up to the whole order take
+    off exactly what it added. They count against the window the order was placed in.
+    """
+    whole = order.amount.amount
+    spend = _share(order.qualifying_spend, refunded_to, whole) - _share(
+        order.qualifying_spend, order.refunded, whole
+    )
+    status_points = proportional_points(order.status_points, refunded_to, whole) - proportional_points(
+        order.status_points, order.refunded, whole
+    )
+    record_qualifying(
+        order.member,
+        key=order_key(order.source, order.external_id, "qualifying", *event),
+        occurred_at=order.placed_at,
+        spend=-spend,
+        status_points=-status_points,
+        orders=-1 if drop_order else 0,
+    )
+
+
+def _share(value: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    if part >= whole:
+        return value
+    return (value * part / whole).quantize(SPEND_EXPONENT, rounding=ROUND_DOWN)
 
 
 def _expired_points_of(order: OrderRecord) -> int:

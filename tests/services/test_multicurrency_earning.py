@@ -162,7 +162,7 @@ def test_points_never_exceed_the_exact_value_and_conversions_land_on_minor_units
 
 
 def test_a_tiers_rate_for_the_currency_outranks_the_general_one(rates, eu, make_member):
-    gold = Tier.objects.create(code="gold", rank=2, name="Gold")
+    gold = Tier.objects.create(code="gold", rank=2, name="Gold", granted_only=True)
     EarnRate.objects.create(market=eu, currency="USD", points_per_unit=Decimal("0.9"))
     EarnRate.objects.create(market=eu, currency="USD", tier=gold, points_per_unit=Decimal("1.2"))
     regular, golden = make_member(), make_member()

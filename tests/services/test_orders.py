@@ -70,7 +70,7 @@ def test_an_order_in_a_currency_the_market_does_not_use_is_refused(member):
     assert not OrderRecord.objects.exists()
 
 
-def test_zero_decimal_and_three_decimal_currencies_earn_exactly(make_member, make_market):
+def test_zero_decimal_and_three_decimal_currencies_earn_exactly(rates, make_member, make_market):
     tokyo = make_member(market=make_market("JP", "JPY", rate="0.01"))
     kuwait = make_member(market=make_market("KW", "KWD", rate="3.25"))
     assert record_order(tokyo, order_id="J1", amount=Money("15800", "JPY")).points == 158

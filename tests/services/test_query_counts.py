@@ -19,7 +19,7 @@ def test_recording_an_order_costs_the_same_queries_whatever_the_history(
     member, history, django_assert_num_queries
 ):
     bulk_history(member, history)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(14):
         record_order(member, order_id="A1", amount=eur("10.00"))
 
 
