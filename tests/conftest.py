@@ -111,3 +111,31 @@ def rates(db, settings):
     settings.LOYALTY = {**settings.LOYALTY, "FIXED_EXCHANGE_RATES": RATES}
     refresh_exchange_rates()
     return {code: Decimal(rate) for code, rate in RATES.items()}
+
+
+@pytest.fixture
+def ladder(db):
+    """Bronze for everyone; Silver and Gold on qualifying spend (EUR) or orders; VIP only granted or bought."""
+    from loyalty.models import Tier
+
+    return {
+        "bronze": Tier.objects.create(code="bronze", rank=0, name="Bronze"),
+        "silver": Tier.objects.create(
+            code="silver",
+            rank=1,
+            name="Silver",
+            entry_spend=Decimal("500"),
+            retain_spend=Decimal("300"),
+            entry_orders=10,
+            earn_multiplier=Decimal("1.25"),
+        ),
+        "gold": Tier.objects.create(
+            code="gold",
+            rank=2,
+            name="Gold",
+            entry_spend=Decimal("1000"),
+            retain_spend=Decimal("800"),
+            earn_multiplier=Decimal("1.5"),
+        ),
+        "vip": Tier.objects.create(code="vip", rank=3, name="VIP", granted_only=True),
+    }

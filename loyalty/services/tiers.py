@@ -33,6 +33,7 @@ from ..models import (
     TierStatus,
 )
 from ..signals import send_on_commit, tier_changed
+from .bulk import bulk_insert, bulk_set
 
 
 @dataclass(frozen=True)
@@ -363,13 +364,18 @@ def evaluate_tiers(
 ) -> EvaluationResult:
     """Close ended windows, correct tiers from the record, end grants and paid periods; one transaction."""
     now = now or timezone.now()
-    statuses = TierStatus.objects.select_related("member__market")
+    span = Q()
     if first_member_id is not None:
-        statuses = statuses.filter(member_id__gte=first_member_id)
+        span &= Q(member_id__gte=first_member_id)
     if last_member_id is not None:
-        statuses = statuses.filter(member_id__lte=last_member_id)
+        span &= Q(member_id__lte=last_member_id)
     with transaction.atomic():
-        rows = list(statuses.select_for_update(of=("self",)).order_by("member_id"))
+        rows = list(
+            TierStatus.objects.filter(span)
+            .select_related("member__market")
+            .select_for_update(of=("self",))
+            .order_by("member_id")
+        )
         if not rows:
             return EvaluationResult()
         tiers = ladder()
@@ -382,22 +388,24 @@ def evaluate_tiers(
             for status in closing:
                 tz = zoneinfo.ZoneInfo(status.member.market.time_zone)
                 status.window_start = months_before(status.window_end, 12, tz)
-            TierStatus.objects.bulk_update(closing, ["window_start"], batch_size=2000)
-        closed_totals = _window_totals(closing, end_field="window_end")
+            bulk_set(TierStatus, closing, ["window_start"])
+        closed_totals = (
+            _window_totals(span & Q(window_end__lte=now), end_field="window_end") if closing else {}
+        )
         reasons: dict[int, str] = {}
         for status in closing:
             _close_window(status, tiers, closed_totals.get(status.pk, Totals()), now, reasons)
         for status in rows:
             if status.window_start is None and loyalty_settings.TIER_WINDOW != "lifetime":
                 status.window_start, status.window_end = window_at(status.member, now)
-            if loyalty_settings.TIER_WINDOW == "rolling_12_months":
+            if _rolling():
                 status.window_start = window_at(status.member, now, status.window_end)[0]
-        _save_windows(rows)
-        current = _window_totals(rows, end_field=None if _rolling() else "window_end")
+        bulk_set(TierStatus, rows, ["window_start", "window_end"])
+        current = _window_totals(span, end_field=None if _rolling() else "window_end")
         paid_ended = _paid_periods(rows, now)
         for status in rows:
             _stand(status, tiers, current.get(status.pk, Totals()), now, reasons)
-        changes = _apply_batch(rows, now, reasons, paid_ended)
+        changes = _apply_batch(rows, now, reasons, paid_ended, span)
     return EvaluationResult(members=len(rows), changes=changes)
 
 
@@ -411,17 +419,18 @@ def _link_tiers(status: TierStatus, by_pk: dict) -> None:
     status.member.tier = by_pk.get(status.member.tier_id)
 
 
-def _window_totals(statuses: list[TierStatus], *, end_field: str | None) -> dict[int, Totals]:
-    """Each member's record from their stored window start to ``end_field`` (one query)."""
-    if not statuses:
-        return {}
+def _window_totals(span: Q, *, end_field: str | None) -> dict[int, Totals]:
+    """Each member's record from their stored window start to ``end_field``, for the statuses in ``span``.
+
+    One query, whatever the number of members.
+    """
     window = Q(member__qualifying_events__occurred_at__gte=F("window_start")) | Q(window_start__isnull=True)
     if end_field is not None:
         window &= Q(member__qualifying_events__occurred_at__lt=F(end_field)) | Q(
             **{f"{end_field}__isnull": True}
         )
     rows = (
-        TierStatus.objects.filter(pk__in=[s.pk for s in statuses])
+        TierStatus.objects.filter(span)
         .annotate(
             total_spend=Sum("member__qualifying_events__spend", filter=window),
             total_status=Sum("member__qualifying_events__status_points", filter=window),
@@ -455,25 +464,23 @@ def _close_window(
             reasons[status.pk] = TierChangeReason.RETAINED_BELOW
 
 
-def _save_windows(rows: list[TierStatus]) -> None:
-    TierStatus.objects.bulk_update(
-        rows, ["window_start", "window_end", "held_tier", "qualified_tier", "grace_until"], batch_size=2000
-    )
-
-
 def _paid_periods(rows: list[TierStatus], now: datetime) -> set[int]:
     """Paid periods that ended move on to a renewal, if any (one query); returns those that ended."""
     ended = {s.member_id: s for s in rows if s.paid_until is not None and s.paid_until <= now}
     if not ended:
         return set()
     purchases: dict[int, list] = {}
-    for purchase in (
+    running = (
         MembershipPurchase.objects.filter(
-            member_id__in=list(ended), status=MembershipStatus.ACTIVE, ends_at__gt=now
+            member_id__gte=min(ended),
+            member_id__lte=max(ended),
+            status=MembershipStatus.ACTIVE,
+            ends_at__gt=now,
         )
         .select_related("tier")
         .order_by("starts_at")
-    ):
+    )
+    for purchase in running:
         purchases.setdefault(purchase.member_id, []).append(purchase)
     for member_id, status in ended.items():
         status.paid_tier, status.paid_until = _paid_coverage(purchases.get(member_id, []), now)
@@ -501,7 +508,8 @@ def _stand(status: TierStatus, tiers: list[Tier], totals: Totals, now: datetime,
         reasons.setdefault(status.pk, TierChangeReason.CORRECTED if lower else TierChangeReason.QUALIFIED)
 
 
-def _apply_batch(rows: list[TierStatus], now: datetime, reasons: dict, paid_ended: set[int]) -> int:
+def _apply_batch(rows: list[TierStatus], now: datetime, reasons: dict, paid_ended: set[int], span: Q) -> int:
+    """Write every status, the changed tiers and their history: a fixed number of statements."""
     changes = []
     members = []
     for status in rows:
@@ -523,7 +531,8 @@ def _apply_batch(rows: list[TierStatus], now: datetime, reasons: dict, paid_ende
             )
             member.tier = new
             members.append(member)
-    TierStatus.objects.bulk_update(
+    bulk_set(
+        TierStatus,
         rows,
         [
             "spend",
@@ -539,11 +548,12 @@ def _apply_batch(rows: list[TierStatus], now: datetime, reasons: dict, paid_ende
             "paid_until",
             "evaluated_at",
         ],
-        batch_size=2000,
     )
     if members:
-        Member.objects.bulk_update(members, ["tier"], batch_size=2000)
-        TierChange.objects.bulk_create(changes, batch_size=2000)
-        for change in changes:
-            send_on_commit(tier_changed, TierChange, member=change.member, change=change)
+        bulk_set(Member, members, ["tier"])
+        bulk_insert(TierChange, changes, ["member", "from_tier", "to_tier", "reason", "note", "changed_at"])
+        by_member = {member.pk: member for member in members}
+        for change in TierChange.objects.filter(span, changed_at=now).select_related("from_tier", "to_tier"):
+            if change.member_id in by_member:
+                send_on_commit(tier_changed, TierChange, member=by_member[change.member_id], change=change)
     return len(changes)
