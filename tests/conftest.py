@@ -115,7 +115,7 @@ def rates(db, settings):
 
 @pytest.fixture
 def ladder(db):
-    """Bronze for everyone; Silver and Gold on qualifying spend (EUR) or orders; VIP only granted or bought."""
+    """Bronze for all; Silver and Gold on qualifying spend (EUR) or orders; VIP only granted or bought."""
     from loyalty.models import Tier
 
     return {
