@@ -16,7 +16,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from loyalty import services
-from loyalty.models import Market
+from loyalty.models import Challenge, EarnRule, Market, MembershipProduct, Tier
 from loyalty.selectors.arbitrage import check_arbitrage
 
 MARKETS = [
@@ -75,6 +75,101 @@ MARKETS = [
     },
 ]
 
+TIERS = [
+    {"code": "bronze", "rank": 0, "name_en": "Bronze", "name_zh_hans": "青铜会员", "badge_colour": "#a0522d"},
+    {
+        "code": "silver",
+        "rank": 1,
+        "name_en": "Silver",
+        "name_zh_hans": "白银会员",
+        "badge_colour": "#8a8d91",
+        "benefits_en": "25% more points on every order\nFree shipping over €30",
+        "benefits_zh_hans": "每笔订单多得 25% 积分\n满 30 欧元包邮",
+        "earn_multiplier": Decimal("1.25"),
+        "entry_spend": Decimal("300"),
+        "retain_spend": Decimal("200"),
+        "entry_orders": 6,
+    },
+    {
+        "code": "gold",
+        "rank": 2,
+        "name_en": "Gold",
+        "name_zh_hans": "黄金会员",
+        "badge_colour": "#b08d57",
+        "benefits_en": "50% more points on every order\nFree shipping\nPriority support",
+        "benefits_zh_hans": "每笔订单多得 50% 积分\n免费配送\n优先客服",
+        "earn_multiplier": Decimal("1.5"),
+        "free_shipping": True,
+        "priority_support": True,
+        "entry_spend": Decimal("1000"),
+        "retain_spend": Decimal("700"),
+        "entry_status_points": 1500,
+    },
+    {
+        "code": "vip-club",
+        "rank": 3,
+        "name_en": "VIP Club",
+        "name_zh_hans": "VIP 俱乐部",
+        "badge_colour": "#4b2c83",
+        "benefits_en": "Double points\nFree express shipping\nEarly access to sales",
+        "benefits_zh_hans": "双倍积分\n免费快递\n抢先参加促销",
+        "earn_multiplier": Decimal("2"),
+        "free_shipping": True,
+        "priority_support": True,
+        "early_access": True,
+        "granted_only": True,
+    },
+]
+
+RULES = [
+    {
+        "code": "welcome",
+        "name_en": "Welcome bonus",
+        "name_zh_hans": "入会礼",
+        "event": "signup",
+        "fixed_points": 100,
+    },
+    {
+        "code": "first-order",
+        "name_en": "First order bonus",
+        "name_zh_hans": "首单奖励",
+        "event": "first_order",
+        "fixed_points": 150,
+        "priority": 20,
+    },
+    {
+        "code": "review",
+        "name_en": "Product review",
+        "name_zh_hans": "商品评价",
+        "event": "review",
+        "fixed_points": 20,
+        "limit_per_member": 5,
+        "limit_period": "month",
+    },
+    {
+        "code": "birthday",
+        "name_en": "Birthday gift",
+        "name_zh_hans": "生日礼",
+        "event": "birthday",
+        "fixed_points": 200,
+        "counts_toward_tier": False,
+    },
+    {
+        "code": "referrer",
+        "name_en": "You referred a friend",
+        "name_zh_hans": "推荐好友奖励",
+        "event": "referral",
+        "fixed_points": 300,
+    },
+    {
+        "code": "referred",
+        "name_en": "Welcome from a friend",
+        "name_zh_hans": "好友推荐礼",
+        "event": "referred",
+        "fixed_points": 100,
+    },
+]
+
 # (username, market, [(order id, amount, currency, days ago, what happens next)])
 SHOPPERS = [
     (
@@ -128,17 +223,23 @@ class Command(BaseCommand):
             self.stdout.write("Markets...")
             markets = {spec["code"]: self._market(spec) for spec in MARKETS}
             check_arbitrage()
+            self.stdout.write("Tiers, earning rules and a challenge...")
+            self._program(markets, now)
             self.stdout.write("Staff...")
             passwords = {"admin": self._login("admin", superuser=True)}
             passwords["support"] = self._login("support", staff=True)
             User = get_user_model()
             admin = User.objects.get(username="admin")
             self.stdout.write("Shoppers and their history...")
+            referrer = None
             for username, market_code, orders in SHOPPERS:
                 passwords[username] = self._login(username)
                 member = services.enroll_member(
-                    User.objects.get(username=username), market=markets[market_code]
+                    User.objects.get(username=username),
+                    market=markets[market_code],
+                    referral_code=services.referral_code_for(referrer) if referrer else None,
                 )
+                referrer = referrer or member
                 self._history(member, orders, now)
             alice = User.objects.get(username="alice").loyalty_member
             services.spend_points(alice, points=50, idempotency_key="demo-voucher-1", reason="voucher")
@@ -152,6 +253,7 @@ class Command(BaseCommand):
         self.stdout.write("Releasing and expiring...")
         services.release_pending_points(now=now)
         services.expire_points(now=now)
+        services.evaluate_tiers(now=now)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (passwords are new on every run):"))
         self.stdout.write(f"  admin console  http://127.0.0.1:8000/admin/    admin / {passwords['admin']}")
         self.stdout.write(
@@ -160,6 +262,48 @@ class Command(BaseCommand):
         for username, market_code, _orders in SHOPPERS:
             login = f"{username} / {passwords[username]}"
             self.stdout.write(f"  shopper ({market_code})   http://127.0.0.1:8000/loyalty/  {login}")
+
+    def _program(self, markets: dict, now) -> None:
+        tiers = {
+            spec["code"]: Tier.objects.get_or_create(code=spec["code"], defaults=spec)[0] for spec in TIERS
+        }
+        for spec in RULES:
+            EarnRule.objects.get_or_create(code=spec["code"], defaults=spec)
+        lunar, created = EarnRule.objects.get_or_create(
+            code="lunar-new-year",
+            defaults={
+                "name_en": "Lunar New Year double points",
+                "name_zh_hans": "春节双倍积分",
+                "event": "purchase",
+                "mode": "multiplier",
+                "multiplier": Decimal("2"),
+                "priority": 10,
+                "starts_on": now.date() - timedelta(days=3),
+                "ends_on": now.date() + timedelta(days=4),
+            },
+        )
+        if created:
+            lunar.markets.set([markets["CN"]])
+        MembershipProduct.objects.get_or_create(
+            sku="VIP-CLUB-YEAR", defaults={"tier": tiers["vip-club"], "duration_days": 365}
+        )
+        Challenge.objects.get_or_create(
+            code="three-orders",
+            defaults={
+                "name_en": "Three orders in 30 days",
+                "name_zh_hans": "30 天内下单三次",
+                "description_en": "Place three orders within 30 days and earn 200 bonus points.",
+                "description_zh_hans": "30 天内下单三次，即可获得 200 奖励积分。",
+                "badge_name_en": "Regular",
+                "badge_name_zh_hans": "常客",
+                "event": "purchase",
+                "goal": 3,
+                "duration_days": 30,
+                "bonus_points": 200,
+                "starts_at": now - timedelta(days=365),
+                "ends_at": now + timedelta(days=365),
+            },
+        )
 
     def _market(self, spec: dict) -> Market:
         market, _created = Market.objects.get_or_create(code=spec["code"], defaults=spec)
@@ -185,6 +329,10 @@ class Command(BaseCommand):
                         "view_pointslot",
                         "view_market",
                         "adjust_points",
+                        "grant_tier",
+                        "view_tier",
+                        "view_earnrule",
+                        "view_tierchange",
                     ],
                 )
             )
