@@ -98,3 +98,14 @@ def test_loyalty_update_rates_fails_when_the_new_rates_open_arbitrage(make_marke
         call_command("loyalty_update_rates", stdout=StringIO(), stderr=err)
     assert failure.value.returncode == 2
     assert "ARBITRAGE earn in US (USD), redeem in" in err.getvalue()
+
+
+def test_evaluate_tiers_command_reports_progress_and_changes(ladder, member):
+    from loyalty.services import record_refund
+
+    record_order(member, order_id="A1", amount=eur("600.00"))
+    record_refund(order_id="A1", refund_id="R1", amount=eur("300.00"))
+    out = StringIO()
+    call_command("loyalty_evaluate_tiers", stdout=out)
+    assert "1 member(s) evaluated, 1 tier change(s)" in out.getvalue()
+    assert Member.objects.get(pk=member.pk).tier.code == "bronze"

@@ -55,3 +55,15 @@ def test_the_rate_refresh_task_records_rates_each_run(db, settings):
     assert tasks.refresh_exchange_rates.delay().get() == 2
     assert tasks.refresh_exchange_rates.delay().get() == 2
     assert ExchangeRate.objects.filter(currency="USD").count() == 2
+
+
+def test_tier_evaluation_fans_out_over_member_ranges(ladder, make_member, django_capture_on_commit_callbacks):
+    from loyalty.models import Member
+    from loyalty.services import record_refund
+
+    members = [make_member() for _ in range(3)]
+    record_order(members[1], order_id="A1", amount=eur("600.00"))
+    record_refund(order_id="A1", refund_id="R1", amount=eur("300.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.evaluate_tiers() == 1
+    assert Member.objects.get(pk=members[1].pk).tier.code == "bronze"
