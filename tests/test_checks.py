@@ -1,4 +1,4 @@
-from loyalty.checks import check_database, check_installed_apps, check_settings
+from loyalty.checks import check_content_languages, check_database, check_installed_apps, check_settings
 
 
 def ids(messages) -> list[str]:
@@ -61,3 +61,21 @@ def test_a_per_process_rate_cache_in_production_is_a_warning(settings):
     assert ids(check_rate_cache()) == ["loyalty.W003"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     assert check_rate_cache() == []
+
+
+def test_a_host_storing_other_content_languages_is_told_what_to_do(settings):
+    settings.MODELTRANSLATION_LANGUAGES = ("en", "nl")
+    errors = check_content_languages()
+    assert ids(errors) == ["loyalty.E009"]
+    assert "MIGRATION_MODULES" in errors[0].hint
+
+
+def test_a_host_owning_the_plugin_migrations_may_store_any_languages(settings):
+    settings.MODELTRANSLATION_LANGUAGES = ("en", "nl")
+    settings.MIGRATION_MODULES = {"loyalty": "shop.loyalty_migrations"}
+    assert check_content_languages() == []
+
+
+def test_an_unknown_tier_window_is_reported(settings):
+    settings.LOYALTY = {**settings.LOYALTY, "TIER_WINDOW": "fortnight", "TIER_GRACE_DAYS": -1}
+    assert sorted(ids(check_settings())) == ["loyalty.E004", "loyalty.E010"]
