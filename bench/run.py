@@ -3,8 +3,10 @@
 Usage: DATABASE_URL=postgres://... python bench/run.py [--earns N] [--history N]
 
 1. Earn throughput: orders recorded and released at once through ``record_order`` versus the
-   same statements sent as raw SQL (lock, idempotency check, earn-rate lookup, order, earn and
-   release entries, lot, balance) on the same database: the ratio is what the ORM and the service logic cost.
+   same statements sent as raw SQL (lock, idempotency check, earn-rate and rule lookups, order,
+   earn and release entries, contribution, lot, balance, qualification record and tier status,
+   memberships, referral and challenge lookups) on the same database: the ratio is what the ORM
+   and the service logic cost.
    Target: the service reaches at least EARN_RATIO_TARGET of the raw SQL.
 2. Member summary read: a member with a long history versus one with ten entries.
    Target: the long history costs at most SUMMARY_RATIO_TARGET times as much.
@@ -80,14 +82,24 @@ def bench_earns(market: Market, count: int, members: int = 200) -> tuple[float, 
                 [market.pk],
             )
             cursor.execute(
+                "SELECT DISTINCT r.* FROM loyalty_earnrule r"
+                " LEFT JOIN loyalty_earnrule_markets m ON m.earnrule_id = r.id"
+                " LEFT JOIN loyalty_earnrule_tiers t ON t.earnrule_id = r.id"
+                " WHERE r.is_active AND r.event IN ('purchase', 'first_order') AND r.custom_event = ''"
+                " AND (m.market_id IS NULL OR m.market_id = %s) AND t.tier_id IS NULL"
+                " AND (r.starts_on IS NULL OR r.starts_on <= current_date)"
+                " AND (r.ends_on IS NULL OR r.ends_on >= current_date) ORDER BY r.priority DESC, r.code",
+                [market.pk],
+            )
+            cursor.execute(
                 "INSERT INTO loyalty_orderrecord (member_id, source, external_id, amount_currency, amount,"
-                " refunded, rate, points, points_reversed, points_forgiven, status, placed_at,"
-                " release_after, released_at, created_at) SELECT member_id, 'bench', %s, 'EUR', 10, 0, 1,"
-                " 10, 0, 0, 'released', now(), now(), now(), now() FROM loyalty_pointsaccount WHERE id = %s"
-                " RETURNING id",
+                " refunded, rate, points, points_reversed, points_forgiven, status_points, qualifying_spend,"
+                " status, placed_at, release_after, released_at, created_at) SELECT member_id, 'bench', %s,"
+                " 'EUR', 10, 0, 1, 10, 0, 0, 10, 10, 'released', now(), now(), now(), now()"
+                " FROM loyalty_pointsaccount WHERE id = %s RETURNING id, member_id",
                 [order_id, account_id],
             )
-            order_pk = cursor.fetchone()[0]
+            order_pk, member_id = cursor.fetchone()
             entry_ids = []
             for kind, points, pending in (("earn", 0, 10), ("release", 10, -10)):
                 cursor.execute(
@@ -99,6 +111,35 @@ def bench_earns(market: Market, count: int, members: int = 200) -> tuple[float, 
                     [account_id, kind, points, pending, order_id, f"{order_id}:{kind}"],
                 )
                 entry_ids.append(cursor.fetchone()[0])
+            cursor.execute(
+                "INSERT INTO loyalty_earncontribution (entry_id, member_id, order_id, kind, points,"
+                " created_at) VALUES (%s, %s, %s, 'base', 10, now())",
+                [entry_ids[0], member_id, order_pk],
+            )
+            cursor.execute(
+                "INSERT INTO loyalty_qualifyingevent (member_id, key, occurred_at, spend, status_points,"
+                " orders) VALUES (%s, %s, now(), 10, 10, 1)",
+                [member_id, f"{order_id}:qualifying"],
+            )
+            cursor.execute("SELECT * FROM loyalty_tierstatus WHERE member_id = %s FOR UPDATE", [member_id])
+            cursor.execute("SELECT * FROM loyalty_tier ORDER BY rank")
+            cursor.execute(
+                "UPDATE loyalty_tierstatus SET spend = spend + 10, status_points = status_points + 10,"
+                " orders = orders + 1 WHERE member_id = %s",
+                [member_id],
+            )
+            cursor.execute(
+                "SELECT id FROM loyalty_membershippurchase WHERE order_id = %s AND status = 'pending'",
+                [order_pk],
+            )
+            cursor.execute(
+                "SELECT id FROM loyalty_referral WHERE referred_id = %s AND status = 'pending' LIMIT 1",
+                [member_id],
+            )
+            cursor.execute(
+                "SELECT id FROM loyalty_challenge WHERE is_active AND closed_at IS NULL"
+                " AND event = 'purchase' AND starts_at <= now() AND ends_at > now()"
+            )
             cursor.execute(
                 "INSERT INTO loyalty_pointslot (account_id, entry_id, order_id, original, remaining,"
                 " expires_at, created_at) VALUES (%s, %s, %s, 10, 10, now() + interval '365 days', now())",

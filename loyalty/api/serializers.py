@@ -1,6 +1,11 @@
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+
 from rest_framework import serializers
 
-from ..models import LedgerEntry
+from ..conf import loyalty_settings
+from ..models import LedgerEntry, Tier
+from ..models.tiers import TRACKS
+from ..money import minor_units
 
 
 class MemberSummarySerializer(serializers.Serializer):
@@ -66,3 +71,128 @@ def money_json(money) -> dict | None:
     if money is None:
         return None
     return {"amount": str(money.amount), "currency": money.currency.code}
+
+
+def base_amount(value: Decimal | int, *, to_reach: bool = False) -> Decimal:
+    """A qualifying-spend figure in the base currency's minor units, as members are shown it.
+
+    What a member has rounds down and what they must reach rounds up, so that spending the amount
+    shown as missing is always enough.
+    """
+    exponent = Decimal(1).scaleb(-minor_units(loyalty_settings.BASE_CURRENCY))
+    return Decimal(value).quantize(exponent, rounding=ROUND_UP if to_reach else ROUND_DOWN)
+
+
+def track_figure(track: str, value: Decimal | int | None, *, to_reach: bool) -> str | int | None:
+    """Spend as a Decimal string in the base currency; status points and orders as integers."""
+    if value is None or track != "spend":
+        return value
+    return str(base_amount(value, to_reach=to_reach))
+
+
+class TierSerializer(serializers.ModelSerializer):
+    """A tier's name and benefits; texts in the request's language (English where untranslated)."""
+
+    class Meta:
+        model = Tier
+        fields = [
+            "code",
+            "rank",
+            "name",
+            "badge_colour",
+            "earn_multiplier",
+            "free_shipping",
+            "priority_support",
+            "early_access",
+            "perks",
+            "benefits",
+        ]
+
+
+class LadderTierSerializer(TierSerializer):
+    currency = serializers.SerializerMethodField()
+    entry = serializers.SerializerMethodField()
+    retain = serializers.SerializerMethodField()
+
+    class Meta(TierSerializer.Meta):
+        fields = [*TierSerializer.Meta.fields, "description", "granted_only", "currency", "entry", "retain"]
+
+    def get_currency(self, tier: Tier) -> str:
+        return loyalty_settings.BASE_CURRENCY
+
+    def get_entry(self, tier: Tier) -> dict:
+        """Track -> threshold to enter (null: the track does not lead to this tier)."""
+        return thresholds_json(tier.entry_thresholds())
+
+    def get_retain(self, tier: Tier) -> dict:
+        """Track -> threshold to keep the tier when a window closes."""
+        return thresholds_json(tier.retain_thresholds())
+
+
+def thresholds_json(thresholds: dict) -> dict:
+    return {track: track_figure(track, thresholds.get(track), to_reach=True) for track in TRACKS}
+
+
+class TrackProgressSerializer(serializers.Serializer):
+    def to_representation(self, progress) -> dict:
+        track = progress.track
+        return {
+            "track": track,
+            "current": track_figure(track, progress.current, to_reach=False),
+            "next_threshold": track_figure(track, progress.next_threshold, to_reach=True),
+            "needed_for_next": track_figure(track, progress.needed_for_next, to_reach=True),
+            "retain_threshold": track_figure(track, progress.retain_threshold, to_reach=True),
+            "needed_to_retain": track_figure(track, progress.needed_to_retain, to_reach=True),
+        }
+
+
+class TierProgressSerializer(serializers.Serializer):
+    tier = TierSerializer(allow_null=True)
+    # The tier the member's record gives them; the figures to keep it apply to this one.
+    qualified_tier = TierSerializer(allow_null=True)
+    next_tier = TierSerializer(allow_null=True)
+    currency = serializers.SerializerMethodField()
+    tracks = TrackProgressSerializer(many=True)
+    window_start = serializers.DateTimeField(allow_null=True)
+    # When the window closes: the first moment that no longer counts.
+    deadline = serializers.DateTimeField(allow_null=True)
+    # The current window already meets a threshold to keep the qualified tier.
+    secured = serializers.BooleanField()
+    grace_until = serializers.DateTimeField(allow_null=True)
+    granted_until = serializers.DateTimeField(allow_null=True)
+    paid_until = serializers.DateTimeField(allow_null=True)
+
+    def get_currency(self, progress) -> str:
+        return loyalty_settings.BASE_CURRENCY
+
+
+class ReferralSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    link = serializers.URLField()
+    pending = serializers.IntegerField()
+    rewarded = serializers.IntegerField()
+    capped = serializers.IntegerField()
+
+
+class AppliedReferralSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    created_at = serializers.DateTimeField()
+
+
+class ChallengeSerializer(serializers.Serializer):
+    """One challenge as the member sees it (``ChallengeView``); texts in the request's language."""
+
+    code = serializers.CharField(source="challenge.code")
+    name = serializers.CharField(source="challenge.name")
+    description = serializers.CharField(source="challenge.description")
+    goal = serializers.IntegerField()
+    count = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    counting_until = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(source="challenge.ends_at")
+    bonus_points = serializers.IntegerField(source="challenge.bonus_points")
+    badge = serializers.SerializerMethodField()
+
+    def get_badge(self, view) -> dict:
+        return {"name": view.challenge.badge_name, "colour": view.challenge.badge_colour}

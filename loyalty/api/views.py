@@ -11,8 +11,19 @@ from rest_framework.views import APIView, exception_handler
 from ..conf import loyalty_settings
 from ..exceptions import LoyaltyError
 from ..selectors import ledger_entries, member_for_user, member_summary
+from ..selectors.tiers import member_challenges, referral_stats, tier_ladder, tier_progress
+from ..services import apply_referral_code, referral_code_for
+from ..views import join_link
 from .filters import LedgerEntryFilter
-from .serializers import LedgerEntrySerializer, MemberSummarySerializer
+from .serializers import (
+    AppliedReferralSerializer,
+    ChallengeSerializer,
+    LadderTierSerializer,
+    LedgerEntrySerializer,
+    MemberSummarySerializer,
+    ReferralSerializer,
+    TierProgressSerializer,
+)
 
 
 def loyalty_exception_handler(exc, context):
@@ -61,3 +72,48 @@ class MyLedgerView(LoyaltyAPIView, generics.ListAPIView):
 
     def get_queryset(self):
         return ledger_entries(member_for_user(self.request.user))
+
+
+class MyTierView(LoyaltyAPIView):
+    """The signed-in member's tier, the next one, and what each track still needs, by when."""
+
+    def get(self, request):
+        progress = tier_progress(member_for_user(request.user))
+        return Response(TierProgressSerializer(progress).data)
+
+
+class TierLadderView(LoyaltyAPIView):
+    """Every tier, lowest first, with its thresholds and benefits; open to non-members too."""
+
+    def get(self, request):
+        return Response(LadderTierSerializer(tier_ladder(), many=True).data)
+
+
+class MyReferralView(LoyaltyAPIView):
+    """GET: the member's referral code (created on first use), link and results; POST: apply a code."""
+
+    def get(self, request):
+        member = member_for_user(request.user)
+        code = referral_code_for(member)
+        stats = referral_stats(member)
+        referral = {
+            "code": code,
+            "link": join_link(request, code),
+            "pending": stats.pending,
+            "rewarded": stats.rewarded,
+            "capped": stats.capped,
+        }
+        return Response(ReferralSerializer(referral).data)
+
+    def post(self, request):
+        member = member_for_user(request.user)
+        code = request.data.get("code") if hasattr(request.data, "get") else None
+        return Response(AppliedReferralSerializer(apply_referral_code(member, code)).data)
+
+
+class MyChallengesView(LoyaltyAPIView):
+    """The running challenges of the member's market and those they completed, with their progress."""
+
+    def get(self, request):
+        challenges = member_challenges(member_for_user(request.user))
+        return Response(ChallengeSerializer(challenges, many=True).data)

@@ -33,40 +33,45 @@ class TrackProgress:
 
 @dataclass(frozen=True)
 class TierProgress:
-    tier: Tier | None
+    tier: Tier | None  # the tier the member holds (granted or paid tiers included)
+    qualified_tier: Tier | None  # the tier their record gives them
     next_tier: Tier | None
     tracks: list[TrackProgress]
     window_start: datetime | None
     deadline: datetime | None  # when the window closes (None: lifetime)
-    secured: bool  # the current tier is kept after the window closes, whatever happens
+    secured: bool  # the current window already meets the threshold to keep the qualified tier
     grace_until: datetime | None
     granted_until: datetime | None
     paid_until: datetime | None
     evaluated_at: datetime | None
 
 
+def tier_ladder() -> list[Tier]:
+    """Every tier, lowest rank first (one query)."""
+    return list(Tier.objects.order_by("rank"))
+
+
 def tier_progress(member: Member, at: datetime | None = None) -> TierProgress:
-    """Two queries: the member's status (with their tiers) and the ladder."""
+    """Two queries: the member's status (with their tiers) and the ladder.
+
+    The figures to keep the qualified tier compare the current window with its keep thresholds:
+    meeting one of them by ``deadline`` keeps the tier through the next window.
+    """
     at = at or timezone.now()
     status = (
-        TierStatus.objects.select_related("qualified_tier", "held_tier", "manual_tier", "paid_tier")
+        TierStatus.objects.select_related("qualified_tier", "manual_tier", "paid_tier")
         .filter(member_id=member.pk)
         .first()
     ) or TierStatus(member_id=member.pk)
-    tiers = list(Tier.objects.order_by("rank"))
+    tiers = tier_ladder()
     current = next((tier for tier in tiers if tier.pk == member.tier_id), None)
     qualified = status.qualified_tier
-    basis = qualified or current
-    above = [t for t in tiers if not t.granted_only and (basis is None or t.rank > basis.rank)]
+    above = [t for t in tiers if not t.granted_only and (qualified is None or t.rank > qualified.rank)]
     next_tier = above[0] if above else None
     entry = next_tier.entry_thresholds() if next_tier else {}
     retain = qualified.retain_thresholds() if qualified and not qualified.open_to_all else {}
-    secured = (
-        qualified is None
-        or qualified.open_to_all
-        or (status.held_tier is not None and status.held_tier.rank >= qualified.rank)
-    )
     figures = {"spend": status.spend, "status_points": status.status_points, "orders": status.orders}
+    secured = not retain or any(figures[track] >= threshold for track, threshold in retain.items())
     tracks = []
     for track in TRACKS:
         if track not in entry and track not in retain:
@@ -78,24 +83,27 @@ def tier_progress(member: Member, at: datetime | None = None) -> TierProgress:
                 current=value,
                 next_threshold=entry.get(track),
                 needed_for_next=_missing(entry.get(track), value),
-                retain_threshold=None if secured else retain.get(track),
-                needed_to_retain=None if secured else _missing(retain.get(track), value),
+                retain_threshold=retain.get(track),
+                needed_to_retain=_missing(retain.get(track), value),
             )
         )
     return TierProgress(
         tier=current,
+        qualified_tier=qualified,
         next_tier=next_tier,
         tracks=tracks,
         window_start=status.window_start,
         deadline=status.window_end,
         secured=secured,
         grace_until=status.grace_until,
-        granted_until=status.manual_until if status.manual_tier_id and status.manual_until > at else None,
-        paid_until=status.paid_until
-        if status.paid_tier_id and status.paid_until and status.paid_until > at
-        else None,
+        granted_until=_running(status.manual_tier_id, status.manual_until, at),
+        paid_until=_running(status.paid_tier_id, status.paid_until, at),
         evaluated_at=status.evaluated_at,
     )
+
+
+def _running(tier_id: int | None, until: datetime | None, at: datetime) -> datetime | None:
+    return until if tier_id and until and until > at else None
 
 
 def _missing(threshold, value):
@@ -140,6 +148,7 @@ def member_challenges(member: Member, at: datetime | None = None) -> list[Challe
         Challenge.objects.filter(is_active=True, closed_at__isnull=True, starts_at__lte=at, ends_at__gt=at)
         .filter(Q(markets__isnull=True) | Q(markets=member.market_id))
         .distinct()
+        .order_by("ends_at", "code")
     )
     views = []
     seen = set()

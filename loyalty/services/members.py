@@ -8,7 +8,7 @@ from django.utils import timezone
 from ..exceptions import AlreadyEnrolled, InvalidLanguage, InvalidTimestamp, UnknownMarket
 from ..models import EarnEvent, Market, Member, PointsAccount
 from ..signals import member_enrolled, send_on_commit
-from .engagement import apply_referral_code, award_event
+from .engagement import apply_referral_code, award_event, referral_code_for
 from .tiers import start_status
 
 MEMBER_NUMBER_DIGITS = 12
@@ -90,6 +90,7 @@ def _create_member(user, market: Market, language: str, birth_date: date | None)
         enrolled_at=now,
     )
     account = PointsAccount.objects.create(member=member)
+    referral_code_for(member)
     start_status(member, now)
     award_event(account, EarnEvent.SIGNUP, event_id="signup", at=now)
     return member
