@@ -178,7 +178,8 @@ def refresh_tier(member: Member, at: datetime, change: Totals | None = None, occ
     A fixed window's stored figures are moved by ``change`` (when it falls inside the window);
     a rolling window, or one not yet opened, is recounted from the events.
     """
-    status = _status_for_update(member, at)
+    tiers = ladder()
+    status = _status_for_update(member, at, tiers)
     fixed = loyalty_settings.TIER_WINDOW != "rolling_12_months" and (
         status.window_start is not None or loyalty_settings.TIER_WINDOW == "lifetime"
     )
@@ -192,7 +193,7 @@ def refresh_tier(member: Member, at: datetime, change: Totals | None = None, occ
         start, end = _current_frame(member, status, at)
         totals = _totals(member.pk, start, end)
         status.spend, status.status_points, status.orders = totals.spend, totals.status_points, totals.orders
-    reached = higher(status.held_tier, entry_tier(ladder(), totals))
+    reached = higher(status.held_tier, entry_tier(tiers, totals))
     upgraded = reached is not None and (
         status.qualified_tier is None or reached.rank > status.qualified_tier.rank
     )
@@ -200,7 +201,17 @@ def refresh_tier(member: Member, at: datetime, change: Totals | None = None, occ
         status.qualified_tier, status.grace_until = reached, None
         if loyalty_settings.TIER_WINDOW == "rolling_12_months":
             status.window_end = months_before(at, -12, zoneinfo.ZoneInfo(member.market.time_zone))
-    status.save()
+    status.save(
+        update_fields=[
+            "window_start",
+            "window_end",
+            "spend",
+            "status_points",
+            "orders",
+            "qualified_tier",
+            "grace_until",
+        ]
+    )
     if upgraded:
         apply_tier(member, status, at, TierChangeReason.QUALIFIED)
 
@@ -212,12 +223,16 @@ def _inside(status: TierStatus, moment: datetime | None) -> bool:
     return after_start and (status.window_end is None or moment < status.window_end)
 
 
-def _status_for_update(member: Member, at: datetime) -> TierStatus:
-    locked = TierStatus.objects.select_for_update(of=("self",)).select_related("qualified_tier", "held_tier")
+def _status_for_update(member: Member, at: datetime, tiers: list[Tier] | None = None) -> TierStatus:
+    """The member's status, locked, with its tiers taken from ``tiers`` (the ladder) instead of joins."""
+    locked = TierStatus.objects.select_for_update()
     status = locked.filter(member=member).first()
     if status is None:
         start_status(member, at)
         status = locked.get(member=member)
+    by_pk = {tier.pk: tier for tier in (ladder() if tiers is None else tiers)}
+    for field in ("qualified_tier", "held_tier", "manual_tier", "paid_tier"):
+        setattr(status, field, by_pk.get(getattr(status, f"{field}_id")))
     return status
 
 
