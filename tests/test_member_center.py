@@ -52,7 +52,7 @@ def test_the_page_costs_the_same_queries_with_10_or_10000_entries(make_member, d
         bulk_history(member, entries)
         client = Client()
         client.force_login(member.user)
-        with django_assert_num_queries(11) as captured:
+        with django_assert_num_queries(12) as captured:
             client.get(URL)
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]

@@ -6,6 +6,7 @@ from ..conf import loyalty_settings
 from ..models import LedgerEntry, Tier
 from ..models.tiers import TRACKS
 from ..money import minor_units
+from ..selectors.members import contribution_label
 
 
 class MemberSummarySerializer(serializers.Serializer):
@@ -28,6 +29,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     type_display = serializers.CharField(source="get_entry_type_display")
     amount = serializers.SerializerMethodField()
     conversion = serializers.SerializerMethodField()
+    contributions = serializers.SerializerMethodField()
 
     class Meta:
         model = LedgerEntry
@@ -46,9 +48,22 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "rate",
             "rate_rule",
             "conversion",
+            "contributions",
             "reason",
             "created_at",
             "effective_at",
+        ]
+
+    def get_contributions(self, entry: LedgerEntry) -> list[dict]:
+        """What each part of an earning added: the base rate, the tier bonus, each rule, a challenge."""
+        return [
+            {
+                "kind": part.kind,
+                "label": contribution_label(part),
+                "rule": part.rule.code if part.rule else None,
+                "points": part.points,
+            }
+            for part in entry.contributions.all()
         ]
 
     def get_amount(self, entry: LedgerEntry) -> dict | None:

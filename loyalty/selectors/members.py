@@ -1,11 +1,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from ..conf import loyalty_settings
 from ..exceptions import NotAMember
-from ..models import LedgerEntry, Member, PointsAccount, PointsLot
+from ..models import ContributionKind, EarnContribution, LedgerEntry, Member, PointsAccount, PointsLot
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,22 @@ def member_summary(member: Member) -> MemberSummary:
 
 
 def ledger_entries(member: Member) -> QuerySet[LedgerEntry]:
-    """The member's entries, newest first (uses the (account, -id) index)."""
-    return LedgerEntry.objects.filter(account__member_id=member.pk).order_by("-id")
+    """The member's entries, newest first (uses the (account, -id) index), with what made up each earning.
+
+    The contributions and their rules cost two more queries per page, whatever its length.
+    """
+    return (
+        LedgerEntry.objects.filter(account__member_id=member.pk)
+        .order_by("-id")
+        .prefetch_related(Prefetch("contributions", queryset=EarnContribution.objects.select_related("rule")))
+    )
+
+
+def contribution_label(part: EarnContribution) -> str:
+    """The part's name for people, in the active language: the rule's name, or what the part was."""
+    if part.rule is not None:
+        return part.rule.name
+    return str(ContributionKind(part.kind).label)
 
 
 def recent_entries(member: Member, limit: int | None = None) -> list[LedgerEntry]:

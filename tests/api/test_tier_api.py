@@ -363,3 +363,22 @@ def test_two_members_each_get_their_own_referral_code(client_for, member, make_m
     assert mine != theirs
     member.refresh_from_db()
     assert member.referral_code == mine
+
+
+def test_each_ledger_row_explains_which_rules_made_up_the_earning(client, member):
+    from decimal import Decimal
+
+    from loyalty.models import EarnRule
+    from loyalty.services import record_order
+    from tests.helpers import eur
+
+    EarnRule.objects.create(
+        code="double", name="Double points", event="purchase", mode="multiplier", multiplier=Decimal("2")
+    )
+    record_order(member, order_id="A1", amount=eur("40.00"))
+    client.force_login(member.user)
+    earn = client.get("/api/loyalty/v1/me/ledger/?type=earn").json()["results"][0]
+    assert [(p["kind"], p["label"], p["points"]) for p in earn["contributions"]] == [
+        ("base", "base earn", 40),
+        ("rule", "Double points", 40),
+    ]
