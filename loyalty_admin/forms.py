@@ -1,6 +1,15 @@
+import csv
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib.admin import helpers
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from loyalty.money import is_known_currency
 
 
 class AdjustPointsForm(forms.Form):
@@ -54,3 +63,204 @@ class ChangeMarketForm(forms.Form):
         if not reason:
             raise forms.ValidationError(_("A reason is required."))
         return reason
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The browser's own date and time picker: no calendar script to serve."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class EmptyListFieldsForm(forms.ModelForm):
+    """List fields (JSON) that staff clear are stored as ``[]``: the columns are NOT NULL."""
+
+    empty_lists: tuple[str, ...] = ()
+
+    def clean(self):
+        data = super().clean()
+        for name in self.empty_lists:
+            if name in data and data[name] is None:
+                data[name] = []
+        return data
+
+
+class TierForm(EmptyListFieldsForm):
+    empty_lists = ("perks",)
+
+    class Meta:
+        widgets = {"badge_colour": forms.TextInput(attrs={"type": "color"})}
+
+
+class EarnRuleForm(EmptyListFieldsForm):
+    empty_lists = ("weekdays", "categories", "skus")
+
+
+class ChallengeForm(forms.ModelForm):
+    class Meta:
+        widgets = {"badge_colour": forms.TextInput(attrs={"type": "color"})}
+
+
+class GrantTierForm(forms.Form):
+    """Asked between choosing members and granting them a tier."""
+
+    tier = forms.ModelChoiceField(label=_("Tier"), queryset=None)
+    until = forms.DateTimeField(label=_("Granted until"), widget=DateTimeLocalInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the member's tier history."),
+    )
+    action = forms.CharField(widget=forms.HiddenInput, initial="grant_tier")
+
+    def __init__(self, *args, **kwargs):
+        from loyalty.models import Tier
+
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = Tier.objects.order_by("rank")
+        self.fields["until"].help_text = _(
+            "In the time zone %(time_zone)s. The member keeps at least this tier until then."
+        ) % {"time_zone": timezone.get_current_timezone_name()}
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= timezone.now():
+            raise forms.ValidationError(_("The grant must end in the future."))
+        return until
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A reason is required."))
+        return reason
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as written, without a time zone: the form says which zone it is in."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        return timezone.make_naive(moment) if moment is not None and timezone.is_aware(moment) else moment
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    sku: str
+    category: str
+    quantity: int
+    amount: Decimal | None
+
+
+def parse_order_lines(text: str) -> list[ParsedLine]:
+    """Lines written as ``SKU,category,quantity,amount``; all but the SKU may be left empty."""
+    parsed = []
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if len(cells) > 4:
+            raise forms.ValidationError(
+                _("Line %(number)d has more than four values: SKU,category,quantity,amount."),
+                params={"number": number},
+            )
+        sku, category, quantity, amount = [*cells, "", "", ""][:4]
+        if not sku:
+            raise forms.ValidationError(_("Line %(number)d has no SKU."), params={"number": number})
+        try:
+            count = int(quantity) if quantity else 1
+        except ValueError:
+            raise forms.ValidationError(
+                _("Line %(number)d: the quantity must be a whole number."), params={"number": number}
+            ) from None
+        try:
+            total = Decimal(amount) if amount else None
+        except InvalidOperation:
+            total = Decimal("NaN")
+        if total is not None and not total.is_finite():
+            raise forms.ValidationError(
+                _("Line %(number)d: the amount must be a number such as 19.90."), params={"number": number}
+            )
+        parsed.append(ParsedLine(sku, category, count, total))
+    return parsed
+
+
+class SimulateOrderForm(forms.Form):
+    """An order to try against the earning configuration; nothing is recorded."""
+
+    member = forms.CharField(label=_("Member number"), max_length=20)
+    amount = forms.DecimalField(label=_("Order amount"), help_text=_("What the member pays for the order."))
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        widget=forms.TextInput(attrs={"list": "simulator-currencies", "size": 5, "autocomplete": "off"}),
+        help_text=_("An ISO 4217 code, such as EUR, that the member's market accepts."),
+    )
+    lines = forms.CharField(
+        label=_("Order lines"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "placeholder": "SHOE-42,shoes,1,89.90"}),
+        help_text=_(
+            "Optional, one per line: SKU,category,quantity,amount. The amount is the line total in the "
+            "order's currency; category, quantity (1) and amount may be left empty."
+        ),
+    )
+    placed_at = WallClockDateTimeField(
+        label=_("Placed at"),
+        required=False,
+        widget=DateTimeLocalInput,
+        help_text=_("In the time zone of the member's market. Empty: now."),
+    )
+
+    def clean_member(self):
+        from loyalty.models import Member
+
+        number = self.cleaned_data["member"].strip()
+        member = Member.objects.select_related("market", "tier").filter(number=number).first()
+        if member is None:
+            raise forms.ValidationError(_("No member has this number."))
+        return member
+
+    def clean_currency(self):
+        code = self.cleaned_data["currency"].strip().upper()
+        if not is_known_currency(code):
+            raise forms.ValidationError(
+                _("%(code)s is not an ISO 4217 currency code."), params={"code": code}
+            )
+        return code
+
+    def clean_lines(self):
+        return parse_order_lines(self.cleaned_data["lines"])
+
+    def clean(self):
+        data = super().clean()
+        member, currency = data.get("member"), data.get("currency")
+        if member is not None and currency and currency not in member.market.currencies:
+            self.add_error(
+                "currency",
+                _("The market %(market)s accepts %(currencies)s.")
+                % {"market": member.market.code, "currencies": ", ".join(member.market.currencies)},
+            )
+        return data
+
+    def order(self) -> tuple:
+        """``(member, amount, lines, at)`` as ``simulate_order`` takes them, from valid data."""
+        from loyalty.services import OrderLine
+
+        data = self.cleaned_data
+        member, currency = data["member"], data["currency"]
+        lines = [
+            OrderLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                category=line.category,
+                amount=None if line.amount is None else Money(line.amount, currency),
+            )
+            for line in data["lines"]
+        ]
+        at = data["placed_at"]
+        if at is not None:
+            at = timezone.make_aware(at, zoneinfo.ZoneInfo(member.market.time_zone))
+        return member, Money(data["amount"], currency), lines, at

@@ -12,6 +12,7 @@ REQUIRED = {
     "migrations": "loyalty/migrations/0001_initial.py",
     "compiled catalogs": "loyalty/locale/zh_Hans/LC_MESSAGES/django.mo",
     "admin templates": "loyalty_admin/templates/loyalty_admin/member_action.html",
+    "admin static files": "loyalty_admin/static/loyalty_admin/vendor/jquery-ui/jquery-ui.min.js",
     "type marker": "loyalty/py.typed",
 }
 

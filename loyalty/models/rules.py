@@ -9,7 +9,7 @@ order would decide the result, and the rule is refused when saved.
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,8 @@ class EarnEvent(models.TextChoices):
 
 
 ORDER_EVENTS = (EarnEvent.PURCHASE, EarnEvent.FIRST_ORDER)
+# Advisory lock key that serializes rule saves while their precedence is checked.
+PRECEDENCE_LOCK = 0x4C59_5052
 
 
 class PointsMode(models.TextChoices):
@@ -157,8 +159,16 @@ class EarnRule(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.validate_precedence()
-        super().save(*args, **kwargs)
+        for name in ("weekdays", "categories", "skus"):
+            if getattr(self, name) is None:  # a cleared form field means no condition
+                setattr(self, name, [])
+        with transaction.atomic():
+            # Two saves racing could each pass the check against the other's old state.
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PRECEDENCE_LOCK])
+            self.validate_precedence()
+            super().save(*args, **kwargs)
 
     def clean(self) -> None:
         needed = {

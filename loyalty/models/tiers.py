@@ -93,6 +93,11 @@ class Tier(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.perks is None:  # a cleared form field means no perks
+            self.perks = []
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         for track in TRACKS:
             entry, retain = getattr(self, f"entry_{track}"), getattr(self, f"retain_{track}")

@@ -214,3 +214,11 @@ def test_a_fixed_rule_needs_its_points_and_only_order_events_look_at_the_order(d
         EarnRule(code="y", name="y", event="review", mode="fixed", fixed_points=5, skus=["A"]).full_clean()
     with pytest.raises(ValidationError):
         EarnRule(code="z", name="z", event="review", mode="multiplier", multiplier=2).full_clean()
+
+
+def test_a_cleared_list_condition_is_saved_as_no_condition(db):
+    saved = EarnRule.objects.create(
+        code="x", name="x", event="purchase", fixed_points=1, weekdays=None, categories=None, skus=None
+    )
+    saved.refresh_from_db()
+    assert (saved.weekdays, saved.categories, saved.skus) == ([], [], [])
