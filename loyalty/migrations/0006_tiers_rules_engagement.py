@@ -511,9 +511,9 @@ class Migration(migrations.Migration):
                 ('note', models.CharField(blank=True, max_length=255, verbose_name='note')),
                 ('changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='changed at')),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='staff user')),
-                ('from_tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.tier', verbose_name='from')),
+                ('from_tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.tier', verbose_name='from tier')),
                 ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tier_changes', to='loyalty.member', verbose_name='member')),
-                ('to_tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.tier', verbose_name='to')),
+                ('to_tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.tier', verbose_name='to tier')),
             ],
             options={
                 'verbose_name': 'tier change',

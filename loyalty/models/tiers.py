@@ -222,10 +222,10 @@ class TierChange(models.Model):
         "loyalty.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="tier_changes"
     )
     from_tier = models.ForeignKey(
-        Tier, verbose_name=_("from"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Tier, verbose_name=_("from tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     to_tier = models.ForeignKey(
-        Tier, verbose_name=_("to"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Tier, verbose_name=_("to tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.CharField(_("reason"), max_length=20, choices=TierChangeReason.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
