@@ -13,12 +13,19 @@ from ._append_only import keep_append_only
 
 
 def fill_tier_statuses(apps, schema_editor):
-    """Existing tiers get their English name; existing members a (not yet evaluated) tier status."""
+    """Existing tiers get their English name; existing members a tier status that keeps their tier.
+
+    Their earlier orders are not on the qualification record: the tier they hold is kept as the
+    floor of the first window, which the first evaluation opens.
+    """
     apps.get_model("loyalty", "Tier").objects.update(name_en=F("name"))
     Member = apps.get_model("loyalty", "Member")
     TierStatus = apps.get_model("loyalty", "TierStatus")
     TierStatus.objects.bulk_create(
-        [TierStatus(member_id=pk) for pk in Member.objects.values_list("pk", flat=True).iterator()],
+        [
+            TierStatus(member_id=pk, qualified_tier_id=tier_id, held_tier_id=tier_id)
+            for pk, tier_id in Member.objects.values_list("pk", "tier_id").iterator()
+        ],
         batch_size=1000,
     )
 
@@ -534,6 +541,7 @@ class Migration(migrations.Migration):
                 ('manual_until', models.DateTimeField(blank=True, null=True, verbose_name='granted until')),
                 ('manual_reason', models.CharField(blank=True, max_length=255, verbose_name='reason for the grant')),
                 ('paid_until', models.DateTimeField(blank=True, null=True, verbose_name='paid until')),
+                ('needs_correction', models.BooleanField(default=False, help_text='A refund or cancellation lowered the record; the next evaluation may lower the tier.', verbose_name='needs correction')),
                 ('evaluated_at', models.DateTimeField(blank=True, null=True, verbose_name='evaluated at')),
                 ('held_tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.tier', verbose_name='tier kept from the last window')),
                 ('manual_tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loyalty.tier', verbose_name='granted tier')),

@@ -4,7 +4,8 @@ Precedence is explicit: rules run from the highest ``priority`` down. A rule tha
 points; ``stop_processing`` keeps lower rules from running; a rule that is not ``stackable`` fires
 only when no rule fired before it, and then ends the evaluation. Two active rules of one event
 with the same priority must both be stackable and neither may stop processing: otherwise their
-order would decide the result, and the rule is refused when saved.
+order would decide the result, and the rule is refused when saved. Purchase and first-order rules
+run together on an order, so they count as one event here.
 """
 
 from django.core.exceptions import ValidationError
@@ -202,8 +203,10 @@ class EarnRule(models.Model):
         """Refuse an active rule whose order against another of the same priority would decide points."""
         if not self.is_active:
             return
+        # Purchase and first-order rules run together on an order, so they share one precedence.
+        events = list(ORDER_EVENTS) if self.event in ORDER_EVENTS else [self.event]
         ties = EarnRule.objects.filter(
-            event=self.event, custom_event=self.custom_event, priority=self.priority, is_active=True
+            event__in=events, custom_event=self.custom_event, priority=self.priority, is_active=True
         ).exclude(pk=self.pk)
         ambiguous = not self.stackable or self.stop_processing
         clash = (

@@ -182,6 +182,11 @@ class TierStatus(models.Model):
         Tier, verbose_name=_("paid tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     paid_until = models.DateTimeField(_("paid until"), null=True, blank=True)
+    needs_correction = models.BooleanField(
+        _("needs correction"),
+        default=False,
+        help_text=_("A refund or cancellation lowered the record; the next evaluation may lower the tier."),
+    )
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
 
     class Meta:

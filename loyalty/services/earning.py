@@ -298,7 +298,7 @@ def within_limits(rule: EarnRule, context: RuleContext) -> bool:
         mine = awards.filter(member=context.member)
         since = period_start(rule.limit_period, context.member, context.at)
         if since is not None:
-            mine = mine.filter(created_at__gte=since)
+            mine = mine.filter(created_at__gte=since, created_at__lt=period_end(rule.limit_period, since))
         if mine.count() >= rule.limit_per_member:
             return False
     return (
@@ -321,6 +321,18 @@ def period_start(period: str, member: Member, at: datetime) -> datetime | None:
     if period == LimitPeriod.YEAR:
         return midnight.replace(month=1, day=1)
     return None
+
+
+def period_end(period: str, start: datetime) -> datetime:
+    """The first moment after the period that begins at ``start`` (a local midnight)."""
+    if period == LimitPeriod.DAY:
+        return start + timedelta(days=1)
+    if period == LimitPeriod.WEEK:
+        return start + timedelta(days=7)
+    if period == LimitPeriod.MONTH:
+        year, month = divmod(start.month, 12)
+        return start.replace(year=start.year + year, month=month + 1)
+    return start.replace(year=start.year + 1)
 
 
 def record_contributions(

@@ -36,6 +36,7 @@ from ..models import (
     PointsAccount,
     Referral,
     ReferralStatus,
+    TierStatus,
 )
 from ..signals import challenge_completed, points_earned, send_on_commit
 from .earning import Contribution, RuleContext, applicable_rules, record_contributions, run_rules
@@ -187,9 +188,21 @@ def apply_referral_code(member: Member, code: str) -> Referral:
             raise ReferralNotAllowed()
         if OrderRecord.objects.filter(member=member).exists():
             raise ReferralNotAllowed()
-        if Referral.objects.filter(referrer=member, referred=referrer).exists():
+        if _referred_through(referrer, member):
             raise ReferralNotAllowed()
         return Referral.objects.create(referrer=referrer, referred=member)
+
+
+def _referred_through(referrer: Member, member: Member) -> bool:
+    """Whether ``member`` is on the chain of those who referred ``referrer`` (no referral rings)."""
+    chain = set()
+    current = referrer.pk
+    while current is not None and current not in chain:
+        if current == member.pk:
+            return True
+        chain.add(current)
+        current = Referral.objects.filter(referred_id=current).values_list("referrer_id", flat=True).first()
+    return False
 
 
 def pay_referral(account: PointsAccount, at: datetime) -> None:
@@ -199,6 +212,14 @@ def pay_referral(account: PointsAccount, at: datetime) -> None:
     if referral is None:
         return
     referrer_account = lock_account(referral.referrer)
+    # Both members' tier statuses are locked in member order, as tier evaluation does, so the
+    # awards below cannot deadlock with it.
+    list(
+        TierStatus.objects.select_for_update()
+        .filter(member_id__in=[member.pk, referral.referrer_id])
+        .order_by("member_id")
+        .values_list("pk", flat=True)
+    )
     limit = loyalty_settings.REFERRAL_MAX_PER_REFERRER
     paid = Referral.objects.filter(referrer=referral.referrer_id, status=ReferralStatus.REWARDED).count()
     capped = limit is not None and paid >= limit

@@ -31,6 +31,7 @@ from ..models import (
     OrderRecord,
     OrderStatus,
     PointsAccount,
+    QualifyingEvent,
     RefundRecord,
 )
 from ..money import proportional_points, validate_money
@@ -219,11 +220,13 @@ def record_refund(
         points = max(target - order.points_reversed, 0)
         refunded_skus = {line.sku for line in order_lines(lines, amount.currency.code)}
         fully = refunded == order.amount.amount
+        cancelled = order.status == OrderStatus.CANCELLED  # its points and record were already taken back
         _reverse(account, order, points, event=("refund", refund_id), reason="order_refunded")
-        _reverse_qualification(order, refunded, event=("refund", refund_id), drop_order=fully)
+        if not cancelled:
+            _reverse_qualification(order, refunded, event=("refund", refund_id), drop_order=fully)
         order.refunded = refunded
         order.save(update_fields=["refunded", "points_reversed", "points_forgiven"])
-        if fully or refunded_skus:
+        if not cancelled and (fully or refunded_skus):
             end_memberships(account.member, order, timezone.now(), skus=None if fully else refunded_skus)
         return RefundRecord.objects.create(order=order, refund_id=refund_id, amount=amount, points=points)
 
@@ -256,8 +259,9 @@ def _release(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
     order.released_at = at
     order.save(update_fields=["status", "released_at"])
     activate_memberships(account.member, order, at)
-    pay_referral(account, at)
-    count_for_challenges(account, EarnEvent.PURCHASE, at)
+    if order.refunded < order.amount.amount:  # a fully refunded order is no purchase
+        pay_referral(account, at)
+        count_for_challenges(account, EarnEvent.PURCHASE, at)
 
 
 def _release_points(account: PointsAccount, order: OrderRecord, at: datetime) -> None:
@@ -330,6 +334,10 @@ def _reverse_qualification(
     Shares are computed on cumulative totals, so partial refunds that add up to the whole order take
     off exactly what it added. They count against the window the order was placed in.
     """
+    if not QualifyingEvent.objects.filter(
+        key=order_key(order.source, order.external_id, "qualifying")
+    ).exists():
+        return  # recorded before tiers existed: it never counted, so there is nothing to take off
     whole = order.amount.amount
     spend = _share(order.qualifying_spend, refunded_to, whole) - _share(
         order.qualifying_spend, order.refunded, whole

@@ -175,15 +175,24 @@ def record_qualifying(
 def refresh_tier(member: Member, at: datetime, change: Totals | None = None, occurred_at=None) -> None:
     """Bring the stored record up to date and upgrade the member if it now reaches a higher tier.
 
-    A fixed window's stored figures are moved by ``change`` (when it falls inside the window);
-    a rolling window, or one not yet opened, is recounted from the events.
+    A fixed window's stored figures are moved by ``change`` (when it falls inside the window); a
+    rolling window, or one not yet opened, is recounted. A window that ended but was not closed yet
+    by ``evaluate_tiers`` is left to it, but an order already in the next window can upgrade.
+    A change that lowers the record marks the status for correction at the next evaluation; if it
+    belongs to the window already closed, the tier kept from that window is judged again.
     """
     tiers = ladder()
     status = _status_for_update(member, at, tiers)
-    fixed = loyalty_settings.TIER_WINDOW != "rolling_12_months" and (
-        status.window_start is not None or loyalty_settings.TIER_WINDOW == "lifetime"
-    )
-    if fixed and change is not None:
+    kind = loyalty_settings.TIER_WINDOW
+    if change is not None and (change.spend < 0 or change.status_points < 0 or change.orders < 0):
+        status.needs_correction = True
+        if _in_closed_window(status, occurred_at, kind):
+            before, closed_end = window_at(member, status.window_start - timedelta(microseconds=1))
+            status.held_tier = kept_tier(tiers, status.held_tier, _totals(member.pk, before, closed_end))
+    stale = status.window_end is not None and at >= status.window_end and kind != "rolling_12_months"
+    if stale:
+        totals = _totals(member.pk, *window_at(member, at))
+    elif kind != "rolling_12_months" and change is not None and (status.window_start or kind == "lifetime"):
         if _inside(status, occurred_at):
             status.spend += change.spend
             status.status_points += change.status_points
@@ -193,13 +202,13 @@ def refresh_tier(member: Member, at: datetime, change: Totals | None = None, occ
         start, end = _current_frame(member, status, at)
         totals = _totals(member.pk, start, end)
         status.spend, status.status_points, status.orders = totals.spend, totals.status_points, totals.orders
-    reached = higher(status.held_tier, entry_tier(tiers, totals))
+    reached = higher(None if stale else status.held_tier, entry_tier(tiers, totals))
     upgraded = reached is not None and (
         status.qualified_tier is None or reached.rank > status.qualified_tier.rank
     )
     if upgraded:
         status.qualified_tier, status.grace_until = reached, None
-        if loyalty_settings.TIER_WINDOW == "rolling_12_months":
+        if kind == "rolling_12_months":
             status.window_end = months_before(at, -12, zoneinfo.ZoneInfo(member.market.time_zone))
     status.save(
         update_fields=[
@@ -209,11 +218,20 @@ def refresh_tier(member: Member, at: datetime, change: Totals | None = None, occ
             "status_points",
             "orders",
             "qualified_tier",
+            "held_tier",
             "grace_until",
+            "needs_correction",
         ]
     )
     if upgraded:
         apply_tier(member, status, at, TierChangeReason.QUALIFIED)
+
+
+def _in_closed_window(status: TierStatus, moment: datetime | None, kind: str) -> bool:
+    """Whether ``moment`` falls in the calendar or anniversary window closed before the current one."""
+    if kind not in ("calendar_year", "anniversary_year") or moment is None or status.window_start is None:
+        return False
+    return status.held_tier is not None and moment < status.window_start
 
 
 def _inside(status: TierStatus, moment: datetime | None) -> bool:
@@ -352,9 +370,30 @@ def end_memberships(member: Member, order, at: datetime, skus: Iterable[str] | N
     purchases = order.memberships.exclude(status=MembershipStatus.REFUNDED)
     if skus is not None:
         purchases = purchases.filter(product__sku__in=list(skus))
+    ended = list(purchases.filter(status=MembershipStatus.ACTIVE).values_list("tier_id", flat=True))
     if not purchases.update(status=MembershipStatus.REFUNDED):
         return
+    for tier_id in set(ended):
+        _reschedule_renewals(member, tier_id, at)
     _update_paid(member, at, TierChangeReason.PAID_ENDED)
+
+
+def _reschedule_renewals(member: Member, tier_id: int, at: datetime) -> None:
+    """Close the gap a refunded period leaves: the tier's later paid periods follow on one another."""
+    running = list(
+        MembershipPurchase.objects.filter(
+            member=member, tier_id=tier_id, status=MembershipStatus.ACTIVE, ends_at__gt=at
+        ).order_by("starts_at", "pk")
+    )
+    cursor = at
+    for purchase in running:
+        if purchase.starts_at <= cursor:
+            cursor = max(cursor, purchase.ends_at)
+            continue
+        length = purchase.ends_at - purchase.starts_at
+        purchase.starts_at, purchase.ends_at = cursor, cursor + length
+        purchase.save(update_fields=["starts_at", "ends_at"])
+        cursor = purchase.ends_at
 
 
 def _update_paid(member: Member, at: datetime, reason: str) -> None:
@@ -503,10 +542,15 @@ def _paid_periods(rows: list[TierStatus], now: datetime) -> set[int]:
 
 
 def _stand(status: TierStatus, tiers: list[Tier], totals: Totals, now: datetime, reasons: dict) -> None:
-    """Store the current record and the tier it supports; a grace period ends or is cancelled."""
+    """Store the current record and the tier it supports; a grace period ends or is cancelled.
+
+    The qualified tier only rises here, except after a refund or cancellation lowered the record
+    (``needs_correction``): then it follows the record, never below the tier kept from the last window.
+    """
     status.spend, status.status_points, status.orders = totals.spend, totals.status_points, totals.orders
     reached = higher(status.held_tier, entry_tier(tiers, totals))
     before = status.qualified_tier
+    correcting, status.needs_correction = status.needs_correction, False
     if status.grace_until is not None:
         if before is not None and meets(before.retain_thresholds(), totals):
             status.held_tier, status.grace_until = before, None
@@ -517,9 +561,11 @@ def _stand(status: TierStatus, tiers: list[Tier], totals: Totals, now: datetime,
         status.qualified_tier = reached
         reasons.setdefault(status.pk, TierChangeReason.RETAINED_BELOW)
         return
+    lower = reached is None or (before is not None and reached.rank < before.rank)
+    if lower and not correcting:
+        return
     status.qualified_tier = reached
     if before != reached:
-        lower = reached is None or (before is not None and reached.rank < before.rank)
         reasons.setdefault(status.pk, TierChangeReason.CORRECTED if lower else TierChangeReason.QUALIFIED)
 
 
@@ -561,6 +607,7 @@ def _apply_batch(rows: list[TierStatus], now: datetime, reasons: dict, paid_ende
             "manual_reason",
             "paid_tier",
             "paid_until",
+            "needs_correction",
             "evaluated_at",
         ],
     )

@@ -222,3 +222,16 @@ def test_a_cleared_list_condition_is_saved_as_no_condition(db):
     )
     saved.refresh_from_db()
     assert (saved.weekdays, saved.categories, saved.skus) == ([], [], [])
+
+
+def test_a_purchase_rule_and_a_first_order_rule_cannot_tie(db):
+    rule("purchase-exclusive", fixed_points=100, priority=5, stackable=False)
+    with pytest.raises(ValidationError):
+        rule("first-exclusive", event="first_order", fixed_points=10, priority=5, stackable=False)
+
+
+def test_a_late_import_does_not_use_up_a_later_periods_limit(member):
+    rule("daily", fixed_points=50, limit_per_member=1, limit_period="day")
+    assert record_order(member, order_id="TODAY", amount=eur("10.00")).points == 60
+    yesterday = timezone.now() - timedelta(days=1)
+    assert record_order(member, order_id="LATE", amount=eur("10.00"), placed_at=yesterday).points == 60

@@ -256,3 +256,22 @@ def test_the_closing_job_closes_ended_challenges_once(three_orders):
     later = three_orders.ends_at + timedelta(minutes=1)
     assert close_challenges(now=later) == 1
     assert close_challenges(now=later) == 0
+
+
+def test_a_fully_refunded_first_order_pays_no_referral(referral_rules, member, make_user, market):
+    from loyalty.services import record_refund
+
+    friend = enroll_member(make_user(), market=market, referral_code=referral_code_for(member))
+    record_order(friend, order_id="F1", amount=eur("50.00"))
+    record_refund(order_id="F1", refund_id="R1", amount=eur("50.00"))
+    confirm_order(order_id="F1")
+    assert bonus_points(member) == 0
+    assert Referral.objects.get(referred=friend).status == ReferralStatus.PENDING
+
+
+def test_referral_rings_are_refused(referral_rules, member, make_member):
+    second, third = make_member(), make_member()
+    apply_referral_code(second, referral_code_for(member))
+    apply_referral_code(third, referral_code_for(second))
+    with pytest.raises(ReferralNotAllowed):
+        apply_referral_code(member, referral_code_for(third))

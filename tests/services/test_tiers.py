@@ -341,3 +341,57 @@ def test_a_cancelled_membership_order_never_starts_the_paid_tier(vip_club, membe
     cancel_order(order_id="M1")
     evaluate_tiers()
     assert tier_of(member) == "bronze"
+
+
+def test_a_refund_after_the_window_closed_judges_that_window_again(ladder, member):
+    year = timezone.now().year
+    record_order(member, order_id="A1", amount=eur("1000.00"), placed_at=datetime(year, 1, 5, tzinfo=UTC))
+    evaluate_tiers(now=new_year(year + 1))
+    record_refund(order_id="A1", refund_id="R1", amount=eur("1000.00"))
+    evaluate_tiers(now=new_year(year + 1) + timedelta(days=1))
+    assert tier_of(member) == "silver"  # one tier below Gold, as if the window had closed without it
+
+
+def test_a_rolling_window_never_lowers_the_tier_before_its_review(ladder, member, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "TIER_WINDOW": "rolling_12_months"}
+    record_order(member, order_id="A1", amount=eur("500.00"), placed_at=timezone.now() - timedelta(days=330))
+    record_order(member, order_id="A2", amount=eur("500.00"))
+    assert tier_of(member) == "gold"
+    evaluate_tiers(now=timezone.now() + timedelta(days=40))  # the first order left the last 12 months
+    assert tier_of(member) == "gold"
+
+
+def test_a_refund_of_a_cancelled_order_takes_nothing_more_off_the_record(ladder, member):
+    record_order(member, order_id="A1", amount=eur("600.00"))
+    record_order(member, order_id="A2", amount=eur("600.00"))
+    cancel_order(order_id="A1")
+    record_refund(order_id="A1", refund_id="R1", amount=eur("600.00"))
+    evaluate_tiers()
+    status = TierStatus.objects.get(member=member)
+    assert (status.spend, status.orders) == (Decimal("600.00"), 1)
+    assert tier_of(member) == "silver"
+
+
+def test_an_order_after_the_window_ended_upgrades_before_the_window_is_closed(ladder, member):
+    TierStatus.objects.filter(member=member).update(window_end=timezone.now() - timedelta(hours=1))
+    record_order(member, order_id="A1", amount=eur("1200.00"))
+    assert tier_of(member) == "gold"
+
+
+def test_an_order_from_before_tiers_existed_can_be_cancelled_without_touching_the_record(ladder, member):
+    record_order(member, order_id="A1", amount=eur("50.00"))
+    QualifyingEvent.objects.filter(key__contains="A1").delete()  # as for orders recorded before tiers
+    TierStatus.objects.filter(member=member).update(orders=0, spend=0, status_points=0)
+    cancel_order(order_id="A1")
+    assert not QualifyingEvent.objects.filter(member=member).exists()
+
+
+def test_refunding_a_paid_period_brings_its_renewal_forward(vip_club, member):
+    buy_membership(member, "M1")
+    confirm_order(order_id="M1")
+    buy_membership(member, "M2")
+    confirm_order(order_id="M2")
+    record_refund(order_id="M1", refund_id="R1", amount=eur("99.00"))
+    assert tier_of(member) == "vip"
+    paid_until = TierStatus.objects.get(member=member).paid_until
+    assert timedelta(days=364) < paid_until - timezone.now() <= timedelta(days=365)
