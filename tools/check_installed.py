@@ -1,13 +1,16 @@
 """Smoke-test an installed wheel as a minimal host project would use it (run outside the checkout).
 
-Configures Django with the plugin, migrates an in-memory SQLite database, runs the system checks,
-and reads a Simplified Chinese string from the compiled catalog shipped in the wheel.
+Configures Django with the plugin as the README tells a host to, migrates an in-memory SQLite
+database, runs the system checks, confirms makemigrations has nothing to write into the installed
+package, and reads a Simplified Chinese string from the compiled catalog shipped in the wheel.
 """
 
 import secrets
 
 import django
 from django.conf import settings
+
+from loyalty.i18n import CONTENT_LANGUAGES
 
 settings.configure(
     INSTALLED_APPS=[
@@ -45,6 +48,7 @@ settings.configure(
     ],
     SECRET_KEY=secrets.token_urlsafe(32),
     LANGUAGES=[("en", "English"), ("zh-hans", "Simplified Chinese")],
+    MODELTRANSLATION_LANGUAGES=CONTENT_LANGUAGES,
     USE_TZ=True,
     LOYALTY={"API_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]},
 )
@@ -57,6 +61,7 @@ import loyalty  # noqa: E402
 
 call_command("migrate", verbosity=0)
 call_command("check", fail_level="ERROR")
+call_command("makemigrations", "loyalty", check=True, dry_run=True, verbosity=0)
 with translation.override("zh-hans"):
     shown = translation.gettext("Your points")
 assert shown != "Your points", "the compiled zh_Hans catalog did not load from the installed package"
