@@ -40,17 +40,7 @@ def expire_points(now: str | None = None) -> int:
     bounds = PointsLot.objects.filter(expires_at__lte=moment, remaining__gt=0).aggregate(
         first=Min("account_id"), last=Max("account_id")
     )
-    if bounds["first"] is None:
-        return 0
-    ranges = [
-        (start, min(start + EXPIRY_RANGE_SIZE - 1, bounds["last"]))
-        for start in range(bounds["first"], bounds["last"] + 1, EXPIRY_RANGE_SIZE)
-    ]
-    for first, last in ranges:
-        transaction.on_commit(
-            lambda first=first, last=last: expire_points_range.delay(first, last, moment.isoformat())
-        )
-    return len(ranges)
+    return _fan_out(expire_points_range, bounds, EXPIRY_RANGE_SIZE, moment)
 
 
 @shared_task(name="loyalty.tasks.expire_points_range", **RETRY)
@@ -67,17 +57,7 @@ def evaluate_tiers(now: str | None = None) -> int:
     """Plan tier evaluation over member-id ranges and enqueue one task per range; returns how many."""
     moment = _when(now)
     bounds = TierStatus.objects.aggregate(first=Min("member_id"), last=Max("member_id"))
-    if bounds["first"] is None:
-        return 0
-    ranges = [
-        (start, min(start + TIER_RANGE_SIZE - 1, bounds["last"]))
-        for start in range(bounds["first"], bounds["last"] + 1, TIER_RANGE_SIZE)
-    ]
-    for first, last in ranges:
-        transaction.on_commit(
-            lambda first=first, last=last: evaluate_tiers_range.delay(first, last, moment.isoformat())
-        )
-    return len(ranges)
+    return _fan_out(evaluate_tiers_range, bounds, TIER_RANGE_SIZE, moment)
 
 
 @shared_task(name="loyalty.tasks.evaluate_tiers_range", **RETRY)
@@ -99,6 +79,19 @@ def award_birthday_bonuses(now: str | None = None) -> int:
 def close_challenges(now: str | None = None) -> int:
     """Close challenges whose period ended; returns how many."""
     return services.close_challenges(now=_when(now))
+
+
+def _fan_out(task, bounds: dict, size: int, moment) -> int:
+    """Enqueue ``task(first, last, moment)`` per id range of ``bounds`` once the transaction commits."""
+    if bounds["first"] is None:
+        return 0
+    ranges = [
+        (start, min(start + size - 1, bounds["last"]))
+        for start in range(bounds["first"], bounds["last"] + 1, size)
+    ]
+    for first, last in ranges:
+        transaction.on_commit(lambda first=first, last=last: task.delay(first, last, moment.isoformat()))
+    return len(ranges)
 
 
 def _when(value: str | None):
