@@ -5,7 +5,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
 
 from loyalty.models import LedgerEntry, PointsAccount, PointsLot
-from loyalty.models.ledger import AppendOnlyError
+from loyalty.models.append_only import AppendOnlyError
 from loyalty.services import adjust_points
 from tests.helpers import account_of, requires_postgres
 

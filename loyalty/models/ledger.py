@@ -17,12 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .append_only import AppendOnlyModel
 from .fields import amount_field
 from .members import Member
-
-
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete a ledger entry."""
 
 
 class PointsAccount(models.Model):
@@ -70,15 +67,7 @@ class EntryType(models.TextChoices):
     BONUS = "bonus", _("bonus")
 
 
-class LedgerEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Ledger entries are append-only.")
-
-    def delete(self):
-        raise AppendOnlyError("Ledger entries are append-only.")
-
-
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnlyModel):
     """One movement of points. ``points`` moves the available balance, ``pending_points`` the pending one."""
 
     account = models.ForeignKey(
@@ -148,8 +137,6 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     effective_at = models.DateTimeField(_("effective at"), default=timezone.now)
 
-    objects = LedgerEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
@@ -165,14 +152,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_entry_type_display()} {self.points:+d} ({self.idempotency_key})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Ledger entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Ledger entries are append-only.")
 
 
 class PointsLot(models.Model):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS
+from .append_only import AppendOnlyModel
 
 TRACKS = ("spend", "status_points", "orders")
 
@@ -208,19 +209,7 @@ class TierChangeReason(models.TextChoices):
     PAID_ENDED = "paid_ended", _("paid membership ended")
 
 
-class TierChangeQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TierHistoryAppendOnly("Tier history is append-only.")
-
-    def delete(self):
-        raise TierHistoryAppendOnly("Tier history is append-only.")
-
-
-class TierHistoryAppendOnly(Exception):
-    """Raised when code tries to change or delete a tier history row."""
-
-
-class TierChange(models.Model):
+class TierChange(AppendOnlyModel):
     """One change of a member's tier. Append-only."""
 
     member = models.ForeignKey(
@@ -244,8 +233,6 @@ class TierChange(models.Model):
     )
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
-    objects = TierChangeQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("tier change")
         verbose_name_plural = _("tier history")
@@ -254,14 +241,6 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.from_tier_id} -> {self.to_tier_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TierHistoryAppendOnly("Tier history is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TierHistoryAppendOnly("Tier history is append-only.")
 
 
 class QualifyingEvent(models.Model):

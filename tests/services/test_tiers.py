@@ -16,7 +16,7 @@ from loyalty.models import (
     TierChangeReason,
     TierStatus,
 )
-from loyalty.models.tiers import TierHistoryAppendOnly
+from loyalty.models.append_only import AppendOnlyError
 from loyalty.services import (
     cancel_order,
     confirm_order,
@@ -226,11 +226,11 @@ def test_a_grant_needs_a_reason_and_a_future_end_date(ladder, member, staff):
 
 def test_tier_history_is_append_only(ladder, member):
     change = TierChange.objects.get(member=member)
-    with pytest.raises(TierHistoryAppendOnly):
+    with pytest.raises(AppendOnlyError):
         change.save()
-    with pytest.raises(TierHistoryAppendOnly):
+    with pytest.raises(AppendOnlyError):
         TierChange.objects.filter(member=member).update(note="x")
-    with pytest.raises(TierHistoryAppendOnly):
+    with pytest.raises(AppendOnlyError):
         change.delete()
 
 
