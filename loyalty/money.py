@@ -5,18 +5,21 @@
   SQLite and PostgreSQL.
 - Points from money are whole numbers rounded down (ROUND_DOWN): a shopper is never credited
   a point the amount did not fully pay for.
+- Qualifying spend shown to members is rounded to the base currency's minor units: what they have
+  rounds down and what they still need rounds up, so spending the amount shown is always enough.
 - Proportional clawbacks are computed on cumulative totals and rounded down, so several
   partial refunds that add up to the whole order take back exactly what the order earned.
 
 No float is used anywhere.
 """
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from babel.numbers import get_currency_precision
 from djmoney.money import Money
 from moneyed import CURRENCIES
 
+from .conf import loyalty_settings
 from .exceptions import InvalidAmount
 
 # Exchange rates are kept (and stored on entries) at this precision, so a stored rate reproduces its points.
@@ -82,3 +85,9 @@ def proportional_points(total_points: int, part: Decimal, whole: Decimal) -> int
     if part >= whole:
         return total_points
     return int((Decimal(total_points) * part / whole).to_integral_value(rounding=ROUND_DOWN))
+
+
+def shown_spend(value: Decimal | int, *, to_reach: bool = False) -> Decimal:
+    """A qualifying-spend figure (base currency) as members see it; ``to_reach`` rounds up."""
+    exponent = Decimal(1).scaleb(-minor_units(loyalty_settings.BASE_CURRENCY))
+    return Decimal(value).quantize(exponent, rounding=ROUND_UP if to_reach else ROUND_DOWN)

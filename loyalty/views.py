@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from .api.serializers import base_amount
 from .conf import loyalty_settings
 from .exceptions import LoyaltyError, NotAMember
 from .models import Member, Tier
+from .money import shown_spend
 from .selectors import member_for_user, member_summary, recent_entries
 from .selectors.tiers import TierProgress, member_challenges, referral_stats, tier_progress
 from .services import enroll_member, referral_code_for
@@ -158,7 +158,7 @@ def progress_bar(progress: TierProgress) -> ProgressBar | None:
     best = max(tracks, key=lambda t: Decimal(t.current) / Decimal(t.next_threshold))
     current, target = best.current, best.next_threshold
     if best.track == "spend":
-        current, target = base_amount(current), base_amount(target, to_reach=True)
+        current, target = shown_spend(current), shown_spend(target, to_reach=True)
     return ProgressBar(value=min(current, target), max=target, caption=_share(best.track, current, target))
 
 
@@ -223,7 +223,7 @@ def benefits(tier: Tier) -> list[str]:
 
 def _more(track: str, amount: Decimal | int) -> str:
     if track == "spend":
-        return _("spend %(amount)s more") % {"amount": money(base_amount(amount, to_reach=True))}
+        return _("spend %(amount)s more") % {"amount": money(shown_spend(amount, to_reach=True))}
     if track == "status_points":
         return ngettext("earn %(points)s status point more", "earn %(points)s status points more", amount) % {
             "points": number(amount)

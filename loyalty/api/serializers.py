@@ -1,11 +1,11 @@
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import Decimal
 
 from rest_framework import serializers
 
 from ..conf import loyalty_settings
 from ..models import LedgerEntry, Tier
 from ..models.tiers import TRACKS
-from ..money import minor_units
+from ..money import shown_spend
 from ..selectors.members import contribution_label
 
 
@@ -88,21 +88,11 @@ def money_json(money) -> dict | None:
     return {"amount": str(money.amount), "currency": money.currency.code}
 
 
-def base_amount(value: Decimal | int, *, to_reach: bool = False) -> Decimal:
-    """A qualifying-spend figure in the base currency's minor units, as members are shown it.
-
-    What a member has rounds down and what they must reach rounds up, so that spending the amount
-    shown as missing is always enough.
-    """
-    exponent = Decimal(1).scaleb(-minor_units(loyalty_settings.BASE_CURRENCY))
-    return Decimal(value).quantize(exponent, rounding=ROUND_UP if to_reach else ROUND_DOWN)
-
-
 def track_figure(track: str, value: Decimal | int | None, *, to_reach: bool) -> str | int | None:
     """Spend as a Decimal string in the base currency; status points and orders as integers."""
     if value is None or track != "spend":
         return value
-    return str(base_amount(value, to_reach=to_reach))
+    return str(shown_spend(value, to_reach=to_reach))
 
 
 class TierSerializer(serializers.ModelSerializer):
