@@ -1,11 +1,13 @@
 import itertools
 import os
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
-from loyalty.models import Market
+from loyalty.models import Challenge, Market
 from loyalty.services import enroll_member
 
 pytest.register_assert_rewrite("tests.helpers")
@@ -139,3 +141,27 @@ def ladder(db):
         ),
         "vip": Tier.objects.create(code="vip", rank=3, name="VIP", granted_only=True),
     }
+
+
+@pytest.fixture
+def make_challenge(db):
+    """Challenges running now: three purchases for a 100-point bonus and a badge, unless told otherwise."""
+
+    def make(**fields):
+        now = timezone.now()
+        values = {
+            "code": "three-orders",
+            "name": "Three orders",
+            "description": "Place three orders this month.",
+            "event": "purchase",
+            "goal": 3,
+            "starts_at": now - timedelta(days=1),
+            "ends_at": now + timedelta(days=30),
+            "bonus_points": 100,
+            "badge_name": "Regular",
+            "badge_colour": "#c2410c",
+            **fields,
+        }
+        return Challenge.objects.create(**values)
+
+    return make

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from loyalty.models import Challenge, Member, QualifyingEvent, Referral, Tier, TierStatus
+from loyalty.models import Member, QualifyingEvent, Referral, Tier, TierStatus
 from loyalty.services import confirm_order, grant_tier, record_order, referral_code_for
 from loyalty.testing import bulk_history
 from tests.helpers import eur
@@ -58,28 +58,6 @@ def silver(tiers, member):
 def signed_in(client, member):
     client.force_login(member.user)
     return client
-
-
-@pytest.fixture
-def make_challenge(db):
-    def make(**fields):
-        now = timezone.now()
-        values = {
-            "code": "three-orders",
-            "name": "Three orders",
-            "description": "Place three orders this month.",
-            "event": "purchase",
-            "goal": 3,
-            "starts_at": now - timedelta(days=1),
-            "ends_at": now + timedelta(days=30),
-            "bonus_points": 100,
-            "badge_name": "Regular",
-            "badge_colour": "#c2410c",
-            **fields,
-        }
-        return Challenge.objects.create(**values)
-
-    return make
 
 
 def window_last_day(member) -> str:

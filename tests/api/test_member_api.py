@@ -17,16 +17,6 @@ LEDGER = "/api/loyalty/v1/me/ledger/"
 
 
 @pytest.fixture
-def client_for():
-    def make(member):
-        client = APIClient()
-        client.force_login(member.user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def history(member, staff):
     record_order(member, order_id="A1", amount=eur("120.00"))
     confirm_order(order_id="A1")

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from loyalty.models import Challenge, ChallengeProgress, QualifyingEvent, Referral, Tier, TierStatus
+from loyalty.models import ChallengeProgress, QualifyingEvent, Referral, Tier, TierStatus
 from loyalty.services import confirm_order, grant_tier, record_order, referral_code_for
 from tests.helpers import eur
 
@@ -15,38 +15,6 @@ MY_TIER = "/api/loyalty/v1/me/tier/"
 TIERS = "/api/loyalty/v1/tiers/"
 MY_REFERRAL = "/api/loyalty/v1/me/referral/"
 MY_CHALLENGES = "/api/loyalty/v1/me/challenges/"
-
-
-@pytest.fixture
-def client_for():
-    def make(member):
-        client = APIClient()
-        client.force_login(member.user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def make_challenge(db):
-    def make(**fields):
-        now = timezone.now()
-        values = {
-            "code": "three-orders",
-            "name": "Three orders",
-            "description": "Place three orders this month.",
-            "event": "purchase",
-            "goal": 3,
-            "starts_at": now - timedelta(days=1),
-            "ends_at": now + timedelta(days=30),
-            "bonus_points": 100,
-            "badge_name": "Regular",
-            "badge_colour": "#c2410c",
-            **fields,
-        }
-        return Challenge.objects.create(**values)
-
-    return make
 
 
 def buy(member, order_id: str, amount: str = "10.00") -> None:
