@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS, currency_choices, no_default_currency
@@ -12,4 +15,16 @@ def amount_field(verbose_name, **kwargs) -> MoneyField:
         default_currency=no_default_currency,
         currency_choices=currency_choices,
         **kwargs,
+    )
+
+
+def staff_user_field() -> models.ForeignKey:
+    """The staff user behind a change (PROTECT: such staff are deactivated, never deleted)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )

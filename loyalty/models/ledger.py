@@ -11,14 +11,13 @@ Invariants (checked by ``loyalty_audit`` and the test suite):
 - an entry is never updated or deleted: a correction is a new entry that points at what it corrects.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .append_only import AppendOnlyModel
-from .fields import amount_field
+from .fields import amount_field, staff_user_field
 from .members import Member
 
 
@@ -126,14 +125,7 @@ class LedgerEntry(AppendOnlyModel):
         related_name="corrections",
     )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff user"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = staff_user_field()
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     effective_at = models.DateTimeField(_("effective at"), default=timezone.now)
 

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import staff_user_field
 from .markets import Market, Tier, validate_time_zone
 
 
@@ -68,14 +69,7 @@ class MarketChange(models.Model):
         Market, verbose_name=_("new market"), on_delete=models.PROTECT, related_name="+"
     )
     reason = models.CharField(_("reason"), max_length=255)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff user"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = staff_user_field()
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:

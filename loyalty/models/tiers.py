@@ -8,7 +8,6 @@ A member's tier is stored on ``Member.tier`` and always equals the highest of:
 Granted and paid tiers never feed the qualification record, so they never become a hidden floor.
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..money import STORED_DECIMAL_PLACES, STORED_MAX_DIGITS
 from .append_only import AppendOnlyModel
+from .fields import staff_user_field
 
 TRACKS = ("spend", "status_points", "orders")
 
@@ -223,14 +223,7 @@ class TierChange(AppendOnlyModel):
     )
     reason = models.CharField(_("reason"), max_length=20, choices=TierChangeReason.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff user"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = staff_user_field()
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
 
     class Meta:
