@@ -126,6 +126,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so that each time zone's birthdays are paid on the member's own day.
     "loyalty-birthdays": {"task": "loyalty.tasks.award_birthday_bonuses", "schedule": 60 * 60},
     "loyalty-challenges": {"task": "loyalty.tasks.close_challenges", "schedule": 60 * 60},
+    "loyalty-expire-rewards": {"task": "loyalty.tasks.expire_redemptions", "schedule": 60 * 60},
 }
 
 LOYALTY = {

@@ -6,7 +6,14 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connections
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, NEGATIVE_BALANCE_POLICIES, TIER_DOWNGRADES, TIER_WINDOWS, user_settings
+from .conf import (
+    DEFAULTS,
+    EXPIRED_REWARD_POLICIES,
+    NEGATIVE_BALANCE_POLICIES,
+    TIER_DOWNGRADES,
+    TIER_WINDOWS,
+    user_settings,
+)
 from .i18n import CONTENT_LANGUAGES
 
 REQUIRED_APPS = (
@@ -32,16 +39,26 @@ def check_settings(app_configs=None, **kwargs):
                 id="loyalty.E002",
             )
         )
-    policy = loyalty.get("NEGATIVE_BALANCE_POLICY", DEFAULTS["NEGATIVE_BALANCE_POLICY"])
-    if policy not in NEGATIVE_BALANCE_POLICIES:
-        errors.append(
-            Error(
-                f"LOYALTY['NEGATIVE_BALANCE_POLICY'] is {policy!r}.",
-                hint=f"Use one of: {', '.join(NEGATIVE_BALANCE_POLICIES)}.",
-                id="loyalty.E003",
+    for key, choices in (
+        ("NEGATIVE_BALANCE_POLICY", NEGATIVE_BALANCE_POLICIES),
+        ("EXPIRED_REWARD_POLICY", EXPIRED_REWARD_POLICIES),
+    ):
+        policy = loyalty.get(key, DEFAULTS[key])
+        if policy not in choices:
+            errors.append(
+                Error(
+                    f"LOYALTY[{key!r}] is {policy!r}.",
+                    hint=f"Use one of: {', '.join(choices)}.",
+                    id="loyalty.E003",
+                )
             )
-        )
-    for key in ("PENDING_DAYS", "BATCH_SIZE", "RECENT_HISTORY_SIZE", "API_PAGE_SIZE"):
+    for key in (
+        "PENDING_DAYS",
+        "BATCH_SIZE",
+        "RECENT_HISTORY_SIZE",
+        "API_PAGE_SIZE",
+        "REDEMPTION_MAX_QUANTITY",
+    ):
         value = loyalty.get(key, DEFAULTS[key])
         if (
             not isinstance(value, int)
@@ -74,6 +91,11 @@ def check_settings(app_configs=None, **kwargs):
             errors.append(
                 Error(f"LOYALTY[{key!r}] must be a whole number ≥ 0, is {value!r}.", id="loyalty.E004")
             )
+    backend = loyalty.get("FULFILMENT_BACKEND", DEFAULTS["FULFILMENT_BACKEND"])
+    try:
+        import_string(backend)
+    except ImportError:
+        errors.append(Error(f"Cannot import the fulfilment backend {backend!r}.", id="loyalty.E011"))
     for path in loyalty.get("API_AUTHENTICATION_CLASSES", DEFAULTS["API_AUTHENTICATION_CLASSES"]):
         try:
             import_string(path)

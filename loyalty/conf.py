@@ -58,6 +58,14 @@ DEFAULTS: dict[str, Any] = {
     # The birthday bonus reads the birth date only with the member's consent to that purpose.
     # Until the shop records consents, setting this to False disables the check.
     "BIRTHDAY_REQUIRES_CONSENT": True,
+    # Dotted path of the class that fulfils redemptions (loyalty.fulfilment.FulfilmentBackend): the
+    # default issues the coupon codes; a shop integration can create its own vouchers instead.
+    "FULFILMENT_BACKEND": "loyalty.fulfilment.CouponBackend",
+    # What happens to the points of a reward that expires unused: "return_points" gives them back
+    # (with the expiry dates they had), "forfeit" keeps them spent.
+    "EXPIRED_REWARD_POLICY": "return_points",
+    # Most units of a reward one redemption may take.
+    "REDEMPTION_MAX_QUANTITY": 10,
     # Page size of the ledger endpoint of the REST API.
     "API_PAGE_SIZE": 20,
     # DRF authentication classes of the member API.
@@ -70,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
 NEGATIVE_BALANCE_POLICIES = ("clamp_to_zero", "allow_negative")
 TIER_WINDOWS = ("calendar_year", "rolling_12_months", "anniversary_year", "lifetime")
 TIER_DOWNGRADES = ("one_tier", "recompute")
+EXPIRED_REWARD_POLICIES = ("return_points", "forfeit")
 
 
 class LoyaltySettings:

@@ -177,3 +177,68 @@ class ReferralNotAllowed(LoyaltyError):
     code = "referral_not_allowed"
     default_detail = _("A referral code can only be added once, before the first order.")
     status_code = 409
+
+
+class RewardNotFound(LoyaltyError):
+    code = "reward_not_found"
+    default_detail = _("There is no such reward in your catalog.")
+    status_code = 404
+
+
+class RewardUnavailable(LoyaltyError):
+    code = "reward_unavailable"
+    default_detail = _("This reward is out of stock.")
+    status_code = 409
+
+
+class RedemptionLimitReached(LoyaltyError):
+    code = "redemption_limit_reached"
+    default_detail = _("You have already redeemed this reward as many times as allowed for now.")
+    status_code = 409
+
+
+class InvalidQuantity(LoyaltyError):
+    code = "invalid_quantity"
+    default_detail = _("The quantity must be a positive whole number.")
+
+
+class RedemptionNotFound(LoyaltyError):
+    code = "redemption_not_found"
+    default_detail = _("There is no such redemption.")
+    status_code = 404
+
+
+class RedemptionNotCancellable(LoyaltyError):
+    code = "redemption_not_cancellable"
+    default_detail = _("Only an issued reward that has not been used or expired can be cancelled.")
+    status_code = 409
+
+
+class UnknownCoupon(LoyaltyError):
+    code = "unknown_coupon"
+    default_detail = _("No reward was issued with this coupon code.")
+    status_code = 404
+
+
+class CouponUsed(LoyaltyError):
+    code = "coupon_used"
+    default_detail = _("This coupon was already used on another order.")
+    status_code = 409
+
+
+class CouponCancelled(LoyaltyError):
+    code = "coupon_cancelled"
+    default_detail = _("This coupon was cancelled.")
+    status_code = 409
+
+
+class CouponExpired(LoyaltyError):
+    code = "coupon_expired"
+    default_detail = _("This coupon has expired.")
+    status_code = 409
+
+
+class NotStaffFulfilled(LoyaltyError):
+    code = "not_staff_fulfilled"
+    default_detail = _("Only issued gifts and experiences are fulfilled by staff.")
+    status_code = 409

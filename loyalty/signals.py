@@ -11,6 +11,11 @@ Every signal is sent with ``sender`` = the model class named below and these key
 - ``points_expired`` (PointsAccount): ``member``, ``points`` (total expired for that member in one run).
 - ``tier_changed`` (TierChange): ``member``, ``change`` (with ``from_tier``, ``to_tier``, ``reason``).
 - ``challenge_completed`` (ChallengeProgress): ``member``, ``progress`` (the badge is its challenge's).
+- ``reward_redeemed`` (Redemption): ``member``, ``redemption`` (points spent, coupon issued).
+- ``redemption_used`` (Redemption): ``member``, ``redemption`` (used on an order, or fulfilled by staff).
+- ``redemption_cancelled`` (Redemption): ``member``, ``redemption`` (its points were returned).
+- ``redemption_expired`` (Redemption): ``member``, ``redemption`` (``return_entry`` is set when the
+  expired-reward policy returned its points).
 """
 
 from django.db import transaction
@@ -25,6 +30,10 @@ points_adjusted = Signal()
 points_expired = Signal()
 tier_changed = Signal()
 challenge_completed = Signal()
+reward_redeemed = Signal()
+redemption_used = Signal()
+redemption_cancelled = Signal()
+redemption_expired = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:

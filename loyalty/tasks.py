@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers over the batch services, safe to run twice.
 
-``expire_points``, ``release_pending_points``, ``evaluate_tiers``, ``award_birthday_bonuses`` and
-``close_challenges`` are meant for Celery beat. Expiry and tier evaluation fan out over id ranges
+``expire_points``, ``release_pending_points``, ``evaluate_tiers``, ``award_birthday_bonuses``,
+``close_challenges`` and ``expire_redemptions`` are meant for Celery beat. Expiry and tier evaluation fan out over id ranges
 so that more workers finish sooner; each range is enqueued only once the transaction that planned
 it has committed.
 """
@@ -96,3 +96,9 @@ def _fan_out(task, bounds: dict, size: int, moment) -> int:
 
 def _when(value: str | None):
     return parse_datetime(value) if value else timezone.now()
+
+
+@shared_task(name="loyalty.tasks.expire_redemptions", **RETRY)
+def expire_redemptions(now: str | None = None) -> int:
+    """Expire rewards whose validity ended unused (``EXPIRED_REWARD_POLICY``); returns how many."""
+    return services.expire_redemptions(now=_when(now))

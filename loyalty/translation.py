@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Challenge, EarnRule, Tier
+from .models import Challenge, EarnRule, Reward, RewardCategory, Tier
 
 
 @register(Tier)
@@ -18,3 +18,13 @@ class EarnRuleTranslation(TranslationOptions):
 @register(Challenge)
 class ChallengeTranslation(TranslationOptions):
     fields = ("name", "description", "badge_name")
+
+
+@register(Reward)
+class RewardTranslation(TranslationOptions):
+    fields = ("name", "description", "terms")
+
+
+@register(RewardCategory)
+class RewardCategoryTranslation(TranslationOptions):
+    fields = ("name",)

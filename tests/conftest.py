@@ -165,3 +165,39 @@ def make_challenge(db):
         return Challenge.objects.create(**values)
 
     return make
+
+
+@pytest.fixture
+def make_reward(db, market):
+    """A reward offered in ``market``: a 5 EUR voucher for 500 points, unless told otherwise.
+
+    ``offer`` fields (points, value as a string in the market's currency, stock) go to its market offer.
+    """
+    from djmoney.money import Money
+
+    from loyalty.models import Reward, RewardOffer
+
+    def make(code: str = "voucher", *, market=market, points=500, value="5.00", stock=None, **fields):
+        values = {"name": code.replace("-", " ").title(), "reward_type": "fixed_discount", **fields}
+        reward = Reward.objects.create(code=code, **values)
+        RewardOffer.objects.create(
+            reward=reward,
+            market=market,
+            points=points,
+            value=Money(Decimal(value), market.default_currency) if value is not None else None,
+            stock=stock,
+        )
+        return reward
+
+    return make
+
+
+@pytest.fixture
+def fund(staff):
+    """Give a member spendable points (a staff adjustment)."""
+    from loyalty.services import adjust_points
+
+    def give(member, points: int):
+        return adjust_points(member, points=points, reason="test funds", actor=staff)
+
+    return give

@@ -1,3 +1,15 @@
+from .catalog import (
+    COUPON_ALPHABET,
+    COUPON_TYPES,
+    STAFF_FULFILLED_TYPES,
+    Charity,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    RewardCategory,
+    RewardOffer,
+    RewardType,
+)
 from .engagement import Challenge, ChallengeProgress, MemberEvent, Referral, ReferralStatus
 from .ledger import EntryType, LedgerEntry, LotAllocation, PointsAccount, PointsLot
 from .markets import EarnRate, ExchangeRate, ManualExchangeRate, Market, PointValueMode, Regime
@@ -24,6 +36,16 @@ from .tiers import (
 )
 
 __all__ = [
+    "COUPON_ALPHABET",
+    "COUPON_TYPES",
+    "STAFF_FULFILLED_TYPES",
+    "Charity",
+    "Redemption",
+    "RedemptionStatus",
+    "Reward",
+    "RewardCategory",
+    "RewardOffer",
+    "RewardType",
     "ORDER_EVENTS",
     "Challenge",
     "ChallengeProgress",

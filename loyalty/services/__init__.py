@@ -1,6 +1,13 @@
 """The write side and public Python API of the plugin. Every function is one transaction."""
 
 from .batch import ExpiryResult, expire_points, release_pending_points
+from .catalog import (
+    cancel_redemption,
+    expire_redemptions,
+    fulfil_redemption,
+    mark_redemption_used,
+    redeem_reward,
+)
 from .earning import OrderLine, simulate_order
 from .engagement import (
     apply_referral_code,
@@ -17,6 +24,11 @@ from .rates import pin_exchange_rate, refresh_exchange_rates, unpin_exchange_rat
 from .tiers import EvaluationResult, evaluate_tiers, grant_tier
 
 __all__ = [
+    "redeem_reward",
+    "mark_redemption_used",
+    "fulfil_redemption",
+    "expire_redemptions",
+    "cancel_redemption",
     "EvaluationResult",
     "ExpiryResult",
     "OrderLine",

@@ -21,7 +21,7 @@ currency earns the same points.
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Q
@@ -37,7 +37,6 @@ from ..models import (
     EarnEvent,
     EarnRate,
     EarnRule,
-    LimitPeriod,
     Market,
     Member,
     MembershipProduct,
@@ -46,6 +45,7 @@ from ..models import (
     PointsMode,
 )
 from ..money import validate_money, whole_points
+from ..periods import period_end, period_start
 from ..selectors.rates import Conversion, Quote, convert
 
 
@@ -306,33 +306,6 @@ def within_limits(rule: EarnRule, context: RuleContext) -> bool:
         or awards.filter(member=context.member).exists()
         or awards.values("member").distinct().count() < rule.max_members
     )
-
-
-def period_start(period: str, member: Member, at: datetime) -> datetime | None:
-    """Start of the day, week (Monday), month or year containing ``at`` in the member's market time zone."""
-    local = at.astimezone(zoneinfo.ZoneInfo(member.market.time_zone))
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == LimitPeriod.DAY:
-        return midnight
-    if period == LimitPeriod.WEEK:
-        return midnight - timedelta(days=local.weekday())
-    if period == LimitPeriod.MONTH:
-        return midnight.replace(day=1)
-    if period == LimitPeriod.YEAR:
-        return midnight.replace(month=1, day=1)
-    return None
-
-
-def period_end(period: str, start: datetime) -> datetime:
-    """The first moment after the period that begins at ``start`` (a local midnight)."""
-    if period == LimitPeriod.DAY:
-        return start + timedelta(days=1)
-    if period == LimitPeriod.WEEK:
-        return start + timedelta(days=7)
-    if period == LimitPeriod.MONTH:
-        year, month = divmod(start.month, 12)
-        return start.replace(year=start.year + year, month=month + 1)
-    return start.replace(year=start.year + 1)
 
 
 def record_contributions(

@@ -36,7 +36,7 @@ def spend_points(member: Member, *, points: int, idempotency_key: str, reason: s
     Raises ``insufficient_points`` (and writes nothing) when the available balance is too low.
     """
     _check_points(points, positive=True)
-    reason = _checked_reason(reason)
+    reason = checked_reason(reason)
     key = ledger_key("spend", member.number, checked_key(idempotency_key))
     with transaction.atomic():
         account = lock_account(member)
@@ -44,7 +44,7 @@ def spend_points(member: Member, *, points: int, idempotency_key: str, reason: s
         if existing is not None:
             ensure_same_request(existing.points == -points)
             return existing
-        _check_can_spend(account.member)
+        check_can_spend(account.member)
         if account.available < points:
             raise InsufficientPoints()
         plan = plan_debit(account, points)
@@ -72,7 +72,7 @@ def adjust_points(
     A negative adjustment cannot take more than the available balance.
     """
     _check_points(points, positive=False)
-    reason = _checked_reason(reason)
+    reason = checked_reason(reason)
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise ActorRequired()
     key = ledger_key("adjust", checked_key(idempotency_key) if idempotency_key else uuid.uuid4().hex)
@@ -121,13 +121,13 @@ def _check_points(points: object, *, positive: bool) -> None:
         raise InvalidPoints()
 
 
-def _checked_reason(reason: object) -> str:
+def checked_reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise ReasonRequired()
     return reason.strip()[:255]
 
 
-def _check_can_spend(member: Member) -> None:
+def check_can_spend(member: Member) -> None:
     if member.status == MemberStatus.FROZEN:
         raise MemberFrozen()
     if member.status == MemberStatus.CLOSED:
