@@ -9,10 +9,11 @@ in B, so such a configuration is refused.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 
 from ..conf import loyalty_settings
 from ..exceptions import ArbitrageRisk, ExchangeRateMissing
@@ -147,6 +148,29 @@ def check_arbitrage(**configuration) -> None:
                 "ratio": worst.ratio,
                 "ceiling": worst.ceiling,
             }
+        )
+
+
+def minimum_reward_points(market: Market, value: Money, quotes: dict[str, Quote] | None = None) -> int:
+    """The fewest points a reward worth ``value`` (in the market's currency) may cost in ``market``.
+
+    Per point, a reward may return at most the market's point value plus ARBITRAGE_CEILING, the
+    same ceiling the round trips between markets keep.
+    """
+    most_per_point = point_value(market, quotes) * (1 + loyalty_settings.ARBITRAGE_CEILING)
+    return int((value.amount / most_per_point).to_integral_value(rounding=ROUND_CEILING))
+
+
+def check_reward_value(market: Market, points: int, value: Money) -> None:
+    """Raise ``arbitrage_risk`` when an offer's points price is too low for its value."""
+    fewest = minimum_reward_points(market, value)
+    if points < fewest:
+        raise ArbitrageRisk(
+            _(
+                "A reward worth %(value)s in %(market)s must cost at least %(points)s points: it would "
+                "return more per point than the market's point value allows."
+            )
+            % {"value": value, "market": market.code, "points": fewest}
         )
 
 
