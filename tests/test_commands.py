@@ -8,8 +8,20 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from loyalty.management.commands.loyalty_demo import SHOPPERS
-from loyalty.models import LedgerEntry, Member, OrderRecord, PointsAccount, PointsLot
-from loyalty.services import adjust_points, record_order
+from loyalty.models import (
+    LedgerEntry,
+    Market,
+    Member,
+    OrderRecord,
+    PointsAccount,
+    PointsLot,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    RewardOffer,
+)
+from loyalty.selectors.arbitrage import check_reward_value
+from loyalty.services import adjust_points, record_order, redeem_reward
 from tests.helpers import eur
 
 
@@ -27,11 +39,26 @@ def test_the_demo_seeds_markets_members_and_history(db):
     assert "admin / " in output and "alice / " in output
 
 
+def test_the_demo_seeds_a_catalog_for_every_market_within_each_markets_point_value(db):
+    run("loyalty_demo")
+    for market in Market.objects.all():
+        offers = RewardOffer.objects.filter(market=market)
+        assert offers.exists(), market.code
+        for offer in offers.exclude(value=None):
+            check_reward_value(market, offer.points, offer.value)
+    assert Reward.objects.get(code="red-envelope").name_zh_hans == "新春红包"
+    assert Redemption.objects.filter(member__user__username="alice").count() == 1
+
+
 def test_running_the_demo_twice_changes_no_data(db):
     run("loyalty_demo")
-    counts = (Member.objects.count(), LedgerEntry.objects.count(), PointsLot.objects.count())
+
+    def counts():
+        return [model.objects.count() for model in (Member, LedgerEntry, PointsLot, Reward, Redemption)]
+
+    before = counts()
     run("loyalty_demo")
-    assert (Member.objects.count(), LedgerEntry.objects.count(), PointsLot.objects.count()) == counts
+    assert counts() == before
 
 
 def test_the_audit_passes_on_the_demo_data(db):
@@ -109,3 +136,14 @@ def test_evaluate_tiers_command_reports_progress_and_changes(ladder, member):
     call_command("loyalty_evaluate_tiers", stdout=out)
     assert "1 member(s) evaluated, 1 tier change(s)" in out.getvalue()
     assert Member.objects.get(pk=member.pk).tier.code == "bronze"
+
+
+def test_loyalty_expire_rewards_reports_what_it_expired(member, make_reward, fund):
+    fund(member, 1000)
+    redemption = redeem_reward(member, make_reward(), idempotency_key="a")
+    assert "Expired 0 reward(s)." in run("loyalty_expire_rewards")
+    Redemption.objects.filter(pk=redemption.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+    output = run("loyalty_expire_rewards")
+    assert "policy: return_points" in output and "Expired 1 reward(s)." in output
+    redemption.refresh_from_db()
+    assert redemption.status == RedemptionStatus.EXPIRED

@@ -16,8 +16,10 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from loyalty import services
-from loyalty.models import Challenge, EarnRule, Market, MembershipProduct, Tier
+from loyalty.models import Challenge, EarnRule, Market, MembershipProduct, Reward, Tier
 from loyalty.selectors.arbitrage import check_arbitrage
+
+from ._demo_catalog import seed_catalog
 
 MARKETS = [
     {
@@ -212,6 +214,42 @@ SHOPPERS = [
 ]
 
 
+SUPPORT_PERMISSIONS = (
+    "view_member",
+    "change_member",
+    "view_ledgerentry",
+    "view_orderrecord",
+    "view_pointslot",
+    "view_market",
+    "adjust_points",
+    "grant_tier",
+    "view_tier",
+    "view_earnrule",
+    "view_tierchange",
+    "view_reward",
+    "view_redemption",
+    "cancel_redemption",
+    "fulfil_redemption",
+)
+MERCHANDISER_PERMISSIONS = (
+    "view_market",
+    "view_tier",
+    "view_reward",
+    "add_reward",
+    "change_reward",
+    "view_rewardoffer",
+    "add_rewardoffer",
+    "change_rewardoffer",
+    "delete_rewardoffer",
+    "view_rewardcategory",
+    "add_rewardcategory",
+    "change_rewardcategory",
+    "view_charity",
+    "view_donation_report",
+    "view_redemption",
+)
+
+
 class Command(BaseCommand):
     help = "Seed demo markets, logins and points history (idempotent) and print the demo logins."
 
@@ -223,11 +261,12 @@ class Command(BaseCommand):
             self.stdout.write("Markets...")
             markets = {spec["code"]: self._market(spec) for spec in MARKETS}
             check_arbitrage()
-            self.stdout.write("Tiers, earning rules and a challenge...")
+            self.stdout.write("Tiers, earning rules, a challenge and the reward catalog...")
             self._program(markets, now)
             self.stdout.write("Staff...")
             passwords = {"admin": self._login("admin", superuser=True)}
-            passwords["support"] = self._login("support", staff=True)
+            passwords["support"] = self._login("support", permissions=SUPPORT_PERMISSIONS)
+            passwords["merchandiser"] = self._login("merchandiser", permissions=MERCHANDISER_PERMISSIONS)
             User = get_user_model()
             admin = User.objects.get(username="admin")
             self.stdout.write("Shoppers and their history...")
@@ -254,11 +293,17 @@ class Command(BaseCommand):
         services.release_pending_points(now=now)
         services.expire_points(now=now)
         services.evaluate_tiers(now=now)
+        self.stdout.write("A redeemed reward...")
+        gift = services.adjust_points(
+            alice, points=1000, reason="Customer of the month", actor=admin, idempotency_key="demo-gift-1"
+        )
+        services.redeem_reward(alice, Reward.objects.get(code="voucher-5"), idempotency_key=f"demo-{gift.pk}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (passwords are new on every run):"))
         self.stdout.write(f"  admin console  http://127.0.0.1:8000/admin/    admin / {passwords['admin']}")
-        self.stdout.write(
-            f"  support staff  http://127.0.0.1:8000/admin/    support / {passwords['support']}"
-        )
+        for username in ("support", "merchandiser"):
+            self.stdout.write(
+                f"  {username:<14} http://127.0.0.1:8000/admin/    {username} / {passwords[username]}"
+            )
         for username, market_code, _orders in SHOPPERS:
             login = f"{username} / {passwords[username]}"
             self.stdout.write(f"  shopper ({market_code})   http://127.0.0.1:8000/loyalty/  {login}")
@@ -284,6 +329,7 @@ class Command(BaseCommand):
         )
         if created:
             lunar.markets.set([markets["CN"]])
+        seed_catalog(markets, tiers, now)
         MembershipProduct.objects.get_or_create(
             sku="VIP-CLUB-YEAR", defaults={"tier": tiers["vip-club"], "duration_days": 365}
         )
@@ -309,32 +355,18 @@ class Command(BaseCommand):
         market, _created = Market.objects.get_or_create(code=spec["code"], defaults=spec)
         return market
 
-    def _login(self, username: str, *, staff: bool = False, superuser: bool = False) -> str:
+    def _login(self, username: str, *, permissions: tuple = (), superuser: bool = False) -> str:
         User = get_user_model()
+        staff = bool(permissions) or superuser
         user, _created = User.objects.get_or_create(
-            username=username, defaults={"is_staff": staff or superuser, "is_superuser": superuser}
+            username=username, defaults={"is_staff": staff, "is_superuser": superuser}
         )
         password = secrets.token_urlsafe(9)
         user.set_password(password)
         user.save()
-        if staff:
+        if permissions:
             user.user_permissions.add(
-                *Permission.objects.filter(
-                    content_type__app_label="loyalty",
-                    codename__in=[
-                        "view_member",
-                        "change_member",
-                        "view_ledgerentry",
-                        "view_orderrecord",
-                        "view_pointslot",
-                        "view_market",
-                        "adjust_points",
-                        "grant_tier",
-                        "view_tier",
-                        "view_earnrule",
-                        "view_tierchange",
-                    ],
-                )
+                *Permission.objects.filter(content_type__app_label="loyalty", codename__in=permissions)
             )
         return password
 
