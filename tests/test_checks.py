@@ -20,6 +20,21 @@ def test_an_unknown_negative_balance_policy_is_an_error(settings):
     assert ids(check_settings()) == ["loyalty.E003"]
 
 
+def test_an_unknown_expired_reward_policy_is_an_error(settings):
+    settings.LOYALTY = {"EXPIRED_REWARD_POLICY": "keep"}
+    assert ids(check_settings()) == ["loyalty.E003"]
+
+
+def test_a_fulfilment_backend_that_does_not_import_is_an_error(settings):
+    settings.LOYALTY = {"FULFILMENT_BACKEND": "nowhere.Backend"}
+    assert ids(check_settings()) == ["loyalty.E011"]
+
+
+def test_a_redemption_quantity_limit_below_one_is_an_error(settings):
+    settings.LOYALTY = {"REDEMPTION_MAX_QUANTITY": 0}
+    assert ids(check_settings()) == ["loyalty.E004"]
+
+
 def test_numbers_must_be_whole_and_in_range(settings):
     settings.LOYALTY = {"PENDING_DAYS": -1, "BATCH_SIZE": 0, "POINTS_LIFETIME_DAYS": 1.5}
     assert sorted(ids(check_settings())) == ["loyalty.E004", "loyalty.E004", "loyalty.E005"]
