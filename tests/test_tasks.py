@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from loyalty import tasks
-from loyalty.models import EntryType, ExchangeRate, OrderRecord
-from loyalty.services import adjust_points, record_order
+from loyalty.models import EntryType, ExchangeRate, OrderRecord, Redemption, RedemptionStatus
+from loyalty.services import adjust_points, record_order, redeem_reward
 from tests.helpers import account_of, entries_of, eur
 
 
@@ -67,3 +67,13 @@ def test_tier_evaluation_fans_out_over_member_ranges(ladder, make_member, django
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.evaluate_tiers() == 1
     assert Member.objects.get(pk=members[1].pk).tier.code == "bronze"
+
+
+def test_the_reward_expiry_task_can_run_twice(member, make_reward, fund):
+    fund(member, 1000)
+    redemption = redeem_reward(member, make_reward(points=400), idempotency_key="a")
+    later = (timezone.now() + timedelta(days=31)).isoformat()
+    assert tasks.expire_redemptions.delay(later).get() == 1
+    assert tasks.expire_redemptions.delay(later).get() == 0
+    assert Redemption.objects.get(pk=redemption.pk).status == RedemptionStatus.EXPIRED
+    assert account_of(member).available == 1000
