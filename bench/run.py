@@ -10,6 +10,9 @@ Usage: DATABASE_URL=postgres://... python bench/run.py [--earns N] [--history N]
    Target: the service reaches at least EARN_RATIO_TARGET of the raw SQL.
 2. Member summary read: a member with a long history versus one with ten entries.
    Target: the long history costs at most SUMMARY_RATIO_TARGET times as much.
+3. Redemption throughput: ``redeem_reward`` (visibility, per-member limit, stock, debit, coupon)
+   versus ``spend_points`` (the same debit alone), spread over members.
+   Target: redeeming reaches at least REDEEM_RATIO_TARGET of the bare spend.
 
 A throwaway test database is created and dropped. Exits 1 when a target is missed.
 """
@@ -36,13 +39,14 @@ from django.test.utils import override_settings  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
 from loyalty import selectors, services  # noqa: E402
-from loyalty.models import Market, PointsAccount  # noqa: E402
+from loyalty.models import Market, PointsAccount, Reward, RewardOffer  # noqa: E402
 from loyalty.testing import bulk_history  # noqa: E402
 
 # 0.3 while an earn was the ledger alone; tiers, rules, challenges and referrals roughly doubled the
 # statements per order, and the ORM's cost of building each one weighs more than the database's.
 EARN_RATIO_TARGET = 0.15
 SUMMARY_RATIO_TARGET = 1.5
+REDEEM_RATIO_TARGET = 0.35
 
 
 def timed(function, repeat: int) -> list[float]:
@@ -182,12 +186,43 @@ def bench_summary(market: Market, history: int) -> tuple[float, float]:
     return medians[0], medians[1]
 
 
+def bench_redeems(market: Market, count: int, members: int = 100) -> tuple[float, float]:
+    """Spends and redemptions of the same points, interleaved, over ``members`` funded shoppers."""
+    admin = get_user_model().objects.create_user(username="bench-admin", is_staff=True)
+    shoppers = [enroll(market, f"redeemer{number}") for number in range(members)]
+    for shopper in shoppers:
+        services.adjust_points(shopper, points=100 * count, reason="bench", actor=admin)
+    reward = Reward.objects.create(code="bench-voucher", name="Voucher", reward_type="fixed_discount")
+    RewardOffer.objects.create(
+        reward=reward, market=market, points=10, value=Money("0.10", "EUR"), stock=10 * count
+    )
+    reward.limit_per_member = 10 * count
+    reward.save()
+
+    def spend(number: int) -> None:
+        services.spend_points(
+            shoppers[number % members], points=10, idempotency_key=f"spend-{number}", reason="bench"
+        )
+
+    def redeem(number: int) -> None:
+        services.redeem_reward(shoppers[number % members], reward, idempotency_key=f"redeem-{number}")
+
+    spend_seconds = redeem_seconds = 0.0
+    rounds = 10
+    for number in range(rounds):
+        offset = number * (count // rounds)
+        spend_seconds += sum(timed(lambda i, offset=offset: spend(offset + i), count // rounds))
+        redeem_seconds += sum(timed(lambda i, offset=offset: redeem(offset + i), count // rounds))
+    return count / spend_seconds, count / redeem_seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--earns", type=int, default=2000)
     parser.add_argument("--history", type=int, default=200_000)
+    parser.add_argument("--redeems", type=int, default=1000)
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         print("bench/run.py needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -216,6 +251,14 @@ def main() -> int:
             f"  {options.history} entries {whale * 1000:8.3f} ms (median)   ratio {summary_ratio:.2f}"
             f" (target <= {SUMMARY_RATIO_TARGET})"
         )
+        print(f"redemption throughput, {options.redeems} redemptions ...")
+        spent, redeemed = bench_redeems(market, options.redeems)
+        redeem_ratio = redeemed / spent
+        print(f"  spend_points    {spent:8.0f}/s")
+        print(
+            f"  redeem_reward   {redeemed:8.0f}/s   ratio {redeem_ratio:.2f}"
+            f" (target >= {REDEEM_RATIO_TARGET})"
+        )
     finally:
         connection.creation.destroy_test_db(test_name, verbosity=0)
     missed = [
@@ -223,6 +266,7 @@ def main() -> int:
         for name, ok in (
             ("earn", earn_ratio >= EARN_RATIO_TARGET),
             ("summary", summary_ratio <= SUMMARY_RATIO_TARGET),
+            ("redeem", redeem_ratio >= REDEEM_RATIO_TARGET),
         )
         if not ok
     ]
