@@ -1,9 +1,9 @@
 """Celery tasks: thin wrappers over the batch services, safe to run twice.
 
 ``expire_points``, ``release_pending_points``, ``evaluate_tiers``, ``award_birthday_bonuses``,
-``close_challenges`` and ``expire_redemptions`` are meant for Celery beat. Expiry and tier evaluation fan out over id ranges
-so that more workers finish sooner; each range is enqueued only once the transaction that planned
-it has committed.
+``close_challenges`` and ``expire_redemptions`` are meant for Celery beat. Expiry and tier
+evaluation fan out over id ranges so that more workers finish sooner; each range is enqueued only
+once the transaction that planned it has committed.
 """
 
 from celery import shared_task

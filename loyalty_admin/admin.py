@@ -1291,3 +1291,6 @@ class EarnContributionAdmin(ReadOnlyAdmin):
     list_select_related = ["member", "rule", "entry", "order"]
     search_fields = ["=member__number"]
     date_hierarchy = "created_at"
+
+
+from . import catalog  # noqa: E402, F401  (the reward catalog's console; it reuses the helpers above)

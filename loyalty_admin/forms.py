@@ -1,15 +1,18 @@
 import csv
 import zoneinfo
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin import helpers
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from loyalty.money import is_known_currency
+from loyalty.exceptions import ArbitrageRisk, LoyaltyError
+from loyalty.money import is_known_currency, quantize_money
 
 
 class AdjustPointsForm(forms.Form):
@@ -264,3 +267,138 @@ class SimulateOrderForm(forms.Form):
         if at is not None:
             at = timezone.make_aware(at, zoneinfo.ZoneInfo(member.market.time_zone))
         return member, Money(data["amount"], currency), lines, at
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker: no calendar script to serve."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class RedemptionReasonForm(forms.Form):
+    """Asked between choosing redemptions and cancelling them."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the redemption and shown to the member with the returned points."),
+    )
+    action = forms.CharField(widget=forms.HiddenInput, initial="cancel_redemptions")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A reason is required."))
+        return reason
+
+
+class RewardOfferFormSet(forms.BaseInlineFormSet):
+    """A reward's market offers, each checked as it would be saved: the model's own rules, a value in
+    whole minor units of the market's currency, and a points price the market's point value allows."""
+
+    def __init__(self, *args, **kwargs):
+        from loyalty.models import Market
+
+        super().__init__(*args, **kwargs)
+        # A value is given in its market's currency, so only the markets' currencies are offered.
+        currencies = sorted(set(Market.objects.values_list("default_currency", flat=True)))
+        self.currency_choices = [(code, code) for code in currencies]
+        for form in self.forms:
+            self._prepare_value(form)
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        self._prepare_value(form)
+        return form
+
+    def _prepare_value(self, form):
+        field = form.fields["value"]
+        choices = list(self.currency_choices)
+        value = form.instance.value
+        if value is not None:
+            # Stored with 4 decimals; shown as the currency writes it (5.00 EUR, 500 JPY).
+            form.initial["value"] = quantize_money(value)
+            if value.currency.code not in dict(choices):
+                choices.append((value.currency.code, value.currency.code))
+        field.fields[1].choices = choices
+        field.widget.widgets[1].choices = choices
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.errors or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            self._check_offer(form)
+
+    def _check_offer(self, form):
+        from loyalty.selectors.arbitrage import check_reward_value
+
+        offer = form.instance
+        if offer.value is None:
+            return
+        rounded = quantize_money(offer.value)
+        if rounded != offer.value:
+            form.add_error(
+                "value",
+                _("%(amount)s has more decimals than %(currency)s allows: did you mean %(rounded)s?")
+                % {
+                    "amount": plain_decimal(offer.value.amount),
+                    "currency": offer.value.currency.code,
+                    "rounded": rounded.amount,
+                },
+            )
+            return
+        try:
+            check_reward_value(offer.market, offer.points, offer.value)
+        except ArbitrageRisk as error:
+            form.add_error("points", str(error.detail))
+        except LoyaltyError as error:
+            form.add_error(None, str(error.detail))
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A decimal as typed, without the zeros storage pads it with (5.0010 -> 5.001)."""
+    return format(value.normalize(), "f")
+
+
+def this_month() -> tuple[date, date]:
+    """The first and last day of the current month in the site's time zone (TIME_ZONE)."""
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    first = today.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+class DonationReportForm(forms.Form):
+    """The days a donation report covers; both included, in the site's time zone."""
+
+    start = forms.DateField(label=_("From"), widget=DateInput)
+    end = forms.DateField(label=_("To"), widget=DateInput)
+
+    def __init__(self, query):
+        first, last = this_month()
+        data = {"start": first.isoformat(), "end": last.isoformat()}
+        data.update({name: query[name] for name in data if query.get(name)})
+        super().__init__(data)
+        self.fields["end"].help_text = _("Both days included, in the time zone %(time_zone)s.") % {
+            "time_zone": settings.TIME_ZONE
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The last day comes before the first day."))
+        return data
+
+    def period(self) -> tuple[datetime, datetime]:
+        """The report's bounds as aware datetimes: the first day's start, the day after the last day."""
+        zone = timezone.get_default_timezone()
+        start, end = self.cleaned_data["start"], self.cleaned_data["end"] + timedelta(days=1)
+        return (
+            timezone.make_aware(datetime.combine(start, time.min), zone),
+            timezone.make_aware(datetime.combine(end, time.min), zone),
+        )

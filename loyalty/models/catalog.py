@@ -248,11 +248,12 @@ class RewardOffer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reward_id}@{self.market_id}"
+        return f"{self.reward.code} @ {self.market.code}"
 
     def clean(self) -> None:
+        # On a reward's add page the reward is not saved yet: it is set, but has no id.
         market = self.market if self.market_id else None
-        reward = self.reward if self.reward_id else None
+        reward = self._state.fields_cache.get("reward") or (self.reward if self.reward_id else None)
         if (
             self.value is not None
             and market is not None

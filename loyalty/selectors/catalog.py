@@ -13,6 +13,8 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
+from operator import or_
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
@@ -89,6 +91,34 @@ def missing_translations(reward: Reward, markets: Iterable[Market]) -> dict[str,
         if gaps:
             missing[market.code] = gaps
     return missing
+
+
+def missing_translations_filter() -> Q:
+    """Rewards offered in a market whose members miss a text: ``missing_translations`` as a query.
+
+    A market's members read the languages ``content_languages`` names for it; a text is missing in a
+    language when it is written in the program's default language and empty in that one.
+    """
+    default = mt_settings.DEFAULT_LANGUAGE
+    markets_by_languages: dict[tuple[str, ...], list[int]] = {}
+    for market in Market.objects.all():
+        languages = tuple(content_languages(market.default_language, market))
+        markets_by_languages.setdefault(languages, []).append(market.pk)
+    conditions = []
+    for languages, market_ids in markets_by_languages.items():
+        gaps = []
+        for field in TRANSLATED_FIELDS:
+            written = build_localized_fieldname(field, default)
+            for language in languages:
+                column = build_localized_fieldname(field, language)
+                gaps.append(
+                    ~Q(**{written: ""})
+                    & Q(**{f"{written}__isnull": False})
+                    & (Q(**{column: ""}) | Q(**{f"{column}__isnull": True}))
+                )
+        offered = Exists(RewardOffer.objects.filter(reward_id=OuterRef("pk"), market_id__in=market_ids))
+        conditions.append(Q(offered) & reduce(or_, gaps))
+    return reduce(or_, conditions, Q(pk__in=[]))
 
 
 def local_date(market: Market, at: datetime) -> date:
