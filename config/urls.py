@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -11,4 +13,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("loyalty/", include("loyalty.urls")),
     path("api/loyalty/", include("loyalty.api.urls")),
+    # Reward images uploaded in the demo's admin; a real host serves media from its web server or storage.
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

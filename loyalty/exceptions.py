@@ -242,3 +242,13 @@ class NotStaffFulfilled(LoyaltyError):
     code = "not_staff_fulfilled"
     default_detail = _("Only issued gifts and experiences are fulfilled by staff.")
     status_code = 409
+
+
+class IdempotencyKeyRequired(LoyaltyError):
+    code = "idempotency_key_required"
+    default_detail = _("Send an Idempotency-Key header so that a retried request is not applied twice.")
+
+
+class InvalidFilter(LoyaltyError):
+    code = "invalid_filter"
+    default_detail = _("A filter or sort order is not valid.")

@@ -1,16 +1,21 @@
 """Member-center pages for shoppers."""
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import wraps
 from urllib.parse import urlencode
 
 from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,15 +23,37 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from djmoney.money import Money
 
+from .api.filters import CatalogFilter
 from .conf import loyalty_settings
-from .exceptions import LoyaltyError, NotAMember
-from .models import Member, Tier
-from .money import shown_spend
+from .exceptions import (
+    LoyaltyError,
+    NotAMember,
+    RedemptionLimitReached,
+    RedemptionNotFound,
+    RewardNotFound,
+    RewardUnavailable,
+)
+from .models import LedgerEntry, LimitPeriod, Member, Redemption, RedemptionStatus, Reward, RewardType, Tier
+from .money import quantize_money, shown_spend
 from .selectors import member_for_user, member_summary, recent_entries
+from .selectors.catalog import (
+    CatalogItem,
+    catalog_items,
+    entry_redemption,
+    member_can_cancel,
+    member_redemption,
+    member_redemptions,
+    redemption_name,
+    reward_by_id,
+    visible_offer,
+    visible_offers,
+    with_redemptions,
+)
 from .selectors.tiers import TierProgress, member_challenges, referral_stats, tier_progress
-from .services import enroll_member, referral_code_for
+from .services import cancel_redemption, enroll_member, redeem_reward, referral_code_for
 
 REFERRAL_PARAMETER = "ref"
 
@@ -55,7 +82,7 @@ def member_center(request):
                 "base_template": loyalty_settings.BASE_TEMPLATE,
                 "member": member,
                 "summary": member_summary(member),
-                "entries": recent_entries(member),
+                "entries": name_reward_entries(recent_entries(member)),
                 "tier": tier_card(tier_progress(member)),
                 "referral": {"code": code, "link": join_link(request, code), "stats": referral_stats(member)},
                 "challenges": challenges,
@@ -104,6 +131,285 @@ def join_link(request, code: str) -> str:
     return request.build_absolute_uri(
         f"{reverse('loyalty:member-center')}?{urlencode({REFERRAL_PARAMETER: code})}"
     )
+
+
+# The reward catalog -------------------------------------------------------------------------------
+
+CATALOG_PAGE_SIZE = 24
+REDEMPTIONS_PAGE_SIZE = 20
+# Why a card cannot be redeemed, for the codes whose error already says it to the member.
+UNAVAILABLE_ERRORS = {error.code: error for error in (RewardUnavailable, RedemptionLimitReached)}
+
+
+def member_page(view: Callable) -> Callable:
+    """A page of the member's own: signed in and enrolled (others go to join), in their language and zone.
+
+    An invisible reward and another member's redemption answer 404, like ones that do not exist.
+    """
+
+    @login_required
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        try:
+            member = member_for_user(request.user)
+        except NotAMember:
+            return redirect("loyalty:member-center")
+        with translation.override(member.language), timezone.override(member.time_zone):
+            try:
+                return view(request, member, *args, **kwargs)
+            except (RewardNotFound, RedemptionNotFound) as error:
+                raise Http404(str(error.detail)) from error
+
+    return page
+
+
+@dataclass(frozen=True)
+class RewardCard:
+    """A catalog item with its figures written out in the member's language."""
+
+    item: CatalogItem
+    points: str
+    value: str  # in the market's currency; "" when the offer states none
+    reason: str  # why the member cannot redeem it now; "" when they can
+
+
+@dataclass(frozen=True)
+class RedemptionRow:
+    """One of the member's redemptions, named and figured in their language."""
+
+    redemption: Redemption
+    name: str
+    points: str
+    value: str  # "" when the reward stated none
+    cancellable: bool
+
+
+@member_page
+def reward_catalog(request, member: Member):
+    available = member.account.available
+    filterset = CatalogFilter(request.GET or None, visible_offers(member), member=member, available=available)
+    page = Paginator(filterset.qs, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    items = catalog_items(member, page.object_list, available=available)
+    return render(
+        request,
+        "loyalty/reward_catalog.html",
+        {
+            "base_template": loyalty_settings.BASE_TEMPLATE,
+            "available": number(available),
+            "form": filterset.form,
+            "cards": [reward_card(item, available) for item in items],
+            "page": page,
+        },
+    )
+
+
+@member_page
+def reward_detail(request, member: Member, reward_id: int):
+    available = member.account.available
+    (item,) = catalog_items(member, [visible_offer(member, reward_id)], available=available)
+    return render(
+        request,
+        "loyalty/reward_detail.html",
+        {
+            "base_template": loyalty_settings.BASE_TEMPLATE,
+            "card": reward_card(item, available),
+            "facts": reward_facts(item),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_page
+def redeem(request, member: Member, reward_id: int):
+    """GET: what redeeming costs and gives, with a fresh idempotency key; POST: redeem, once per key."""
+    if request.method == "POST":
+        return _redeem_confirmed(request, member, reward_id)
+    available = member.account.available
+    (item,) = catalog_items(member, [visible_offer(member, reward_id)], available=available)
+    return render(
+        request,
+        "loyalty/reward_redeem.html",
+        {
+            "base_template": loyalty_settings.BASE_TEMPLATE,
+            "card": reward_card(item, available),
+            "available": number(available),
+            "balance_after": number(available - item.offer.points),
+            "validity": validity_text(item.reward),
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
+
+
+def _redeem_confirmed(request, member: Member, reward_id: int):
+    key = request.POST.get("idempotency_key", "")
+    try:
+        redemption = redeem_reward(member, reward_by_id(reward_id), idempotency_key=key)
+    except RewardNotFound:
+        raise  # a 404 (member_page), not a message on a page the member may not see
+    except LoyaltyError as error:
+        messages.error(request, str(error.detail))
+        return redirect("loyalty:reward-redeem", reward_id=reward_id)
+    messages.success(request, _("%(reward)s is yours.") % {"reward": redemption_name(redemption)})
+    return redirect(f"{reverse('loyalty:my-rewards')}#redemption-{redemption.pk}")
+
+
+@member_page
+def my_rewards(request, member: Member):
+    page = Paginator(member_redemptions(member), REDEMPTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    return render(
+        request,
+        "loyalty/my_rewards.html",
+        {
+            "base_template": loyalty_settings.BASE_TEMPLATE,
+            "rows": [redemption_row(redemption, now) for redemption in page.object_list],
+            "page": page,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@member_page
+def cancel_reward(request, member: Member, redemption_id: int):
+    """GET: ask to confirm; POST: cancel the member's own redemption and give its points back."""
+    redemption = member_redemption(member, redemption_id)
+    if request.method == "GET":
+        return render(
+            request,
+            "loyalty/redemption_cancel.html",
+            {
+                "base_template": loyalty_settings.BASE_TEMPLATE,
+                "row": redemption_row(redemption, timezone.now()),
+            },
+        )
+    already = redemption.status == RedemptionStatus.CANCELLED
+    try:
+        cancel_redemption(redemption, reason=_("Cancelled by the member."))
+    except LoyaltyError as error:
+        messages.error(request, str(error.detail))
+    else:
+        if already:
+            messages.info(request, _("This reward was already cancelled."))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Cancelled: %(points)s point is back in your account.",
+                    "Cancelled: %(points)s points are back in your account.",
+                    redemption.points,
+                )
+                % {"points": number(redemption.points)},
+            )
+    return redirect("loyalty:my-rewards")
+
+
+def reward_card(item: CatalogItem, available: int) -> RewardCard:
+    value = item.offer.value
+    return RewardCard(
+        item=item,
+        points=number(item.offer.points),
+        value=money_in(value) if value is not None else "",
+        reason=unavailable_text(item, available),
+    )
+
+
+def unavailable_text(item: CatalogItem, available: int) -> str:
+    code = item.unavailable_reason
+    if code == "insufficient_points":
+        missing = item.offer.points - available
+        return ngettext("You need %(points)s more point.", "You need %(points)s more points.", missing) % {
+            "points": number(missing)
+        }
+    if code in UNAVAILABLE_ERRORS:
+        return str(UNAVAILABLE_ERRORS[code].default_detail)
+    return ""
+
+
+def reward_facts(item: CatalogItem) -> list[tuple[str, str]]:
+    """What the detail page lists about a reward, as (term, description) pairs."""
+    reward, offer = item.reward, item.offer
+    facts = [(_("Type"), capfirst(reward.get_reward_type_display()))]
+    if item.category:
+        facts.append((_("Category"), item.category))
+    if reward.percent_off:
+        facts.append((_("Discount"), percent(reward.percent_off)))
+    if offer.value is not None:
+        facts.append((value_label(reward.reward_type), money_in(offer.value)))
+    if reward.charity_id:
+        facts.append((_("Charity"), reward.charity.name))
+    facts.append((_("Validity"), validity_text(reward)))
+    if reward.ends_on:
+        facts.append((_("Offered until"), date_format(reward.ends_on, "DATE_FORMAT")))
+    limit = limit_text(item)
+    if limit:
+        facts.append((_("Limit"), limit))
+    if offer.stock is not None:
+        facts.append((_("In stock"), number(offer.stock)))
+    return facts
+
+
+def value_label(reward_type: str) -> str:
+    if reward_type == RewardType.FIXED_DISCOUNT:
+        return _("Discount")
+    if reward_type == RewardType.PERCENT_DISCOUNT:
+        return _("Discount up to")
+    if reward_type == RewardType.CHARITY:
+        return _("Donation")
+    return _("Worth")
+
+
+def validity_text(reward: Reward) -> str:
+    if reward.reward_type == RewardType.CHARITY:
+        return _("The donation is made as soon as you redeem it.")
+    if reward.valid_days is None:
+        return _("It does not expire.")
+    return ngettext(
+        "Use it within %(days)s day of redeeming it.",
+        "Use it within %(days)s days of redeeming it.",
+        reward.valid_days,
+    ) % {"days": number(reward.valid_days)}
+
+
+def limit_text(item: CatalogItem) -> str:
+    reward = item.reward
+    if reward.limit_per_member is None:
+        return ""
+    figures = {"limit": number(reward.limit_per_member), "left": number(item.left_for_member)}
+    if reward.limit_period == LimitPeriod.EVER:
+        return (
+            ngettext(
+                "%(limit)s per member; %(left)s left for you.",
+                "%(limit)s per member; %(left)s left for you.",
+                reward.limit_per_member,
+            )
+            % figures
+        )
+    return ngettext(
+        "%(limit)s per member %(period)s; %(left)s left for you.",
+        "%(limit)s per member %(period)s; %(left)s left for you.",
+        reward.limit_per_member,
+    ) % {**figures, "period": reward.get_limit_period_display()}
+
+
+def redemption_row(redemption: Redemption, now: datetime) -> RedemptionRow:
+    return RedemptionRow(
+        redemption=redemption,
+        name=redemption_name(redemption),
+        points=number(redemption.points),
+        value=money_in(redemption.value) if redemption.value is not None else "",
+        cancellable=member_can_cancel(redemption, now),
+    )
+
+
+# Reward names in the points history -----------------------------------------------------------------
+
+
+def name_reward_entries(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Give each entry a ``reward_name`` in the active language ("" when it is not about a reward)."""
+    for entry in with_redemptions(entries):
+        redemption = entry_redemption(entry)
+        entry.reward_name = redemption_name(redemption) if redemption else ""
+    return entries
 
 
 # The tier card ------------------------------------------------------------------------------------
@@ -264,6 +570,17 @@ def money(amount: Decimal) -> str:
 
 def number(value: Decimal | int) -> str:
     return format_decimal(value, locale=babel_locale())
+
+
+def money_in(amount: Money) -> str:
+    """An amount in its own currency, rounded to its minor units: 5,00 €, ¥500, R$ 25,00."""
+    rounded = quantize_money(amount)
+    return format_currency(rounded.amount, rounded.currency.code, locale=babel_locale())
+
+
+def percent(value: Decimal) -> str:
+    """A percentage such as 12.5 in the active language: 12.5%, 12,5 %."""
+    return format_percent((value / 100).normalize(), locale=babel_locale(), decimal_quantization=False)
 
 
 def any_of(phrases: list[str]) -> str:

@@ -4,8 +4,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from loyalty.models import Challenge, Market
 from loyalty.services import enroll_member
@@ -77,6 +78,14 @@ def staff(make_user):
         )
     )
     return user
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request activates its language for the thread: each test starts in the default language."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,13 @@
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from ..conf import loyalty_settings
-from ..models import LedgerEntry, Tier
+from ..models import LedgerEntry, Redemption, Tier
 from ..models.tiers import TRACKS
-from ..money import shown_spend
+from ..money import quantize_money, shown_spend
+from ..selectors.catalog import entry_redemption, member_can_cancel, redemption_name
 from ..selectors.members import contribution_label
 
 
@@ -30,6 +32,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     amount = serializers.SerializerMethodField()
     conversion = serializers.SerializerMethodField()
     contributions = serializers.SerializerMethodField()
+    reward = serializers.SerializerMethodField()
 
     class Meta:
         model = LedgerEntry
@@ -49,6 +52,7 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "rate_rule",
             "conversion",
             "contributions",
+            "reward",
             "reason",
             "created_at",
             "effective_at",
@@ -69,6 +73,18 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
     def get_amount(self, entry: LedgerEntry) -> dict | None:
         return money_json(entry.amount)
 
+    def get_reward(self, entry: LedgerEntry) -> dict | None:
+        """The reward a spend paid for, or whose points came back; its name in the request's language."""
+        redemption = entry_redemption(entry)
+        if redemption is None:
+            return None
+        return {
+            "id": redemption.reward_id,
+            "code": redemption.reward.code,
+            "name": redemption_name(redemption),
+            "redemption": redemption.pk,
+        }
+
     def get_conversion(self, entry: LedgerEntry) -> dict | None:
         """How the order amount was converted before the rate applied (None when it was not)."""
         if entry.fx_rate is None:
@@ -86,6 +102,11 @@ def money_json(money) -> dict | None:
     if money is None:
         return None
     return {"amount": str(money.amount), "currency": money.currency.code}
+
+
+def shown_money_json(money) -> dict | None:
+    """Money rounded to its currency's minor units, as shown to people: "5.00" EUR, "500" JPY."""
+    return money_json(quantize_money(money)) if money is not None else None
 
 
 def track_figure(track: str, value: Decimal | int | None, *, to_reach: bool) -> str | int | None:
@@ -201,3 +222,96 @@ class ChallengeSerializer(serializers.Serializer):
 
     def get_badge(self, view) -> dict:
         return {"name": view.challenge.badge_name, "colour": view.challenge.badge_colour}
+
+
+class CatalogItemSerializer(serializers.Serializer):
+    """One reward of the member's catalog (a ``CatalogItem``); texts in the request's language."""
+
+    id = serializers.IntegerField(source="reward.pk")
+    code = serializers.CharField(source="reward.code")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    terms = serializers.CharField()
+    image = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+    type = serializers.CharField(source="reward.reward_type")
+    type_display = serializers.CharField(source="reward.get_reward_type_display")
+    points = serializers.IntegerField(source="offer.points")
+    value = serializers.SerializerMethodField()
+    percent_off = serializers.DecimalField(
+        source="reward.percent_off", max_digits=5, decimal_places=2, allow_null=True
+    )
+    charity = serializers.CharField(source="reward.charity.name", allow_null=True)
+    stock = serializers.IntegerField(source="offer.stock", allow_null=True)
+    starts_on = serializers.DateField(source="reward.starts_on", allow_null=True)
+    ends_on = serializers.DateField(source="reward.ends_on", allow_null=True)
+    valid_days = serializers.IntegerField(source="reward.valid_days", allow_null=True)
+    limit_per_member = serializers.IntegerField(source="reward.limit_per_member", allow_null=True)
+    limit_period = serializers.CharField(source="reward.limit_period")
+    left_for_member = serializers.IntegerField(allow_null=True)
+    affordable = serializers.BooleanField()
+    redeemable = serializers.BooleanField()
+    unavailable_reason = serializers.SerializerMethodField()
+
+    def get_image(self, item) -> str | None:
+        image = item.reward.image
+        if not image:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(image.url) if request else image.url
+
+    def get_category(self, item) -> dict | None:
+        category = item.reward.category
+        return {"code": category.code, "name": item.category} if category else None
+
+    def get_value(self, item) -> dict | None:
+        return shown_money_json(item.offer.value)
+
+    def get_unavailable_reason(self, item) -> str | None:
+        """The error code redeeming would meet now; null when the member can redeem it."""
+        return item.unavailable_reason or None
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    """One of the member's redemptions; the reward's name in the request's language."""
+
+    reward = serializers.SerializerMethodField()
+    status_display = serializers.CharField(source="get_status_display")
+    value = serializers.SerializerMethodField()
+    charity = serializers.CharField(source="charity.name", allow_null=True)
+    cancellable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id",
+            "reward",
+            "code",
+            "status",
+            "status_display",
+            "quantity",
+            "points",
+            "value",
+            "percent_off",
+            "charity",
+            "valid_until",
+            "created_at",
+            "used_at",
+            "cancelled_at",
+            "cancellable",
+        ]
+
+    def get_reward(self, redemption: Redemption) -> dict:
+        return {
+            "id": redemption.reward_id,
+            "code": redemption.reward.code,
+            "name": redemption_name(redemption),
+            "type": redemption.reward_type,
+            "type_display": redemption.get_reward_type_display(),
+        }
+
+    def get_value(self, redemption: Redemption) -> dict | None:
+        return shown_money_json(redemption.value)
+
+    def get_cancellable(self, redemption: Redemption) -> bool:
+        return member_can_cancel(redemption, timezone.now())

@@ -11,4 +11,13 @@ urlpatterns = [
     path("v1/me/referral/", views.MyReferralView.as_view(), name="my-referral"),
     path("v1/me/challenges/", views.MyChallengesView.as_view(), name="my-challenges"),
     path("v1/tiers/", views.TierLadderView.as_view(), name="tiers"),
+    path("v1/rewards/", views.RewardListView.as_view(), name="rewards"),
+    path("v1/rewards/<str:reward_id>/", views.RewardDetailView.as_view(), name="reward"),
+    path("v1/rewards/<str:reward_id>/redeem/", views.RedeemRewardView.as_view(), name="redeem-reward"),
+    path("v1/me/redemptions/", views.MyRedemptionsView.as_view(), name="my-redemptions"),
+    path(
+        "v1/me/redemptions/<str:redemption_id>/cancel/",
+        views.CancelRedemptionView.as_view(),
+        name="cancel-redemption",
+    ),
 ]

@@ -1,26 +1,38 @@
 """The member API (v1). Every endpoint answers only for the signed-in member."""
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ..conf import loyalty_settings
-from ..exceptions import LoyaltyError
+from ..exceptions import IdempotencyKeyRequired, LoyaltyError
 from ..selectors import ledger_entries, member_for_user, member_summary
+from ..selectors.catalog import (
+    catalog_items,
+    member_redemption,
+    member_redemptions,
+    reward_by_id,
+    visible_offer,
+    visible_offers,
+    with_redemptions,
+)
 from ..selectors.tiers import member_challenges, referral_stats, tier_ladder, tier_progress
-from ..services import apply_referral_code, referral_code_for
+from ..services import apply_referral_code, cancel_redemption, redeem_reward, referral_code_for
 from ..views import join_link
-from .filters import LedgerEntryFilter
+from .filters import CatalogFilter, LedgerEntryFilter, RedemptionFilter, filtered
 from .serializers import (
     AppliedReferralSerializer,
+    CatalogItemSerializer,
     ChallengeSerializer,
     LadderTierSerializer,
     LedgerEntrySerializer,
     MemberSummarySerializer,
+    RedemptionSerializer,
     ReferralSerializer,
     TierProgressSerializer,
 )
@@ -45,7 +57,9 @@ class LoyaltyAPIView(APIView):
         return loyalty_exception_handler
 
 
-class LedgerPagination(PageNumberPagination):
+class PagePagination(PageNumberPagination):
+    """``API_PAGE_SIZE`` per page, or ``?page_size=`` up to 100."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
 
@@ -66,12 +80,15 @@ class MyLedgerView(LoyaltyAPIView, generics.ListAPIView):
     """The signed-in member's ledger, newest first, filterable by type and date."""
 
     serializer_class = LedgerEntrySerializer
-    pagination_class = LedgerPagination
+    pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = LedgerEntryFilter
 
     def get_queryset(self):
         return ledger_entries(member_for_user(self.request.user))
+
+    def paginate_queryset(self, queryset):
+        return with_redemptions(super().paginate_queryset(queryset))
 
 
 class MyTierView(LoyaltyAPIView):
@@ -117,3 +134,74 @@ class MyChallengesView(LoyaltyAPIView):
     def get(self, request):
         challenges = member_challenges(member_for_user(request.user))
         return Response(ChallengeSerializer(challenges, many=True).data)
+
+
+class RewardListView(LoyaltyAPIView):
+    """The member's catalog in the request's language, filtered and sorted by ``CatalogFilter``."""
+
+    def get(self, request):
+        member = member_for_user(request.user)
+        available = member.account.available
+        offers = visible_offers(member).select_related("reward__charity")
+        filterset = CatalogFilter(request.query_params, offers, member=member, available=available)
+        paginator = PagePagination()
+        page = paginator.paginate_queryset(filtered(filterset), request, view=self)
+        items = catalog_items(member, page, available=available)
+        data = CatalogItemSerializer(items, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+
+class RewardDetailView(LoyaltyAPIView):
+    """One reward of the member's catalog; ``reward_not_found`` for any other."""
+
+    def get(self, request, reward_id):
+        member = member_for_user(request.user)
+        available = member.account.available
+        (item,) = catalog_items(member, [visible_offer(member, reward_id)], available=available)
+        return Response(CatalogItemSerializer(item, context={"request": request}).data)
+
+
+class RedeemRewardView(LoyaltyAPIView):
+    """Redeem a reward once per ``Idempotency-Key`` header; JSON ``quantity`` (default 1)."""
+
+    def post(self, request, reward_id):
+        member = member_for_user(request.user)
+        key = request.headers.get("Idempotency-Key", "")
+        if not key.strip():
+            raise IdempotencyKeyRequired()
+        redemption = redeem_reward(
+            member,
+            reward_by_id(reward_id),
+            idempotency_key=key,
+            quantity=requested_quantity(request.data),
+        )
+        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class MyRedemptionsView(LoyaltyAPIView, generics.ListAPIView):
+    """The member's redemptions, newest first; ``?status=`` issued, used, cancelled or expired."""
+
+    serializer_class = RedemptionSerializer
+    pagination_class = PagePagination
+
+    def get_queryset(self):
+        redemptions = member_redemptions(member_for_user(self.request.user))
+        return filtered(RedemptionFilter(self.request.query_params, redemptions))
+
+
+class CancelRedemptionView(LoyaltyAPIView):
+    """Cancel one of the member's issued rewards (optional ``reason``); its points come back once."""
+
+    def post(self, request, redemption_id):
+        redemption = member_redemption(member_for_user(request.user), redemption_id)
+        reason = request.data.get("reason") if hasattr(request.data, "get") else None
+        redemption = cancel_redemption(redemption, reason=reason or _("Cancelled by the member."))
+        return Response(RedemptionSerializer(redemption).data)
+
+
+def requested_quantity(data) -> object:
+    """The body's quantity (1 when absent); form digits become a number, the service refuses the rest."""
+    quantity = data.get("quantity", 1) if hasattr(data, "get") else 1
+    if isinstance(quantity, str) and quantity.strip().isdigit():
+        return int(quantity)
+    return quantity

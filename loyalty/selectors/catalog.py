@@ -16,13 +16,14 @@ from datetime import date, datetime
 from functools import reduce
 from operator import or_
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone, translation
 from modeltranslation import settings as mt_settings
 from modeltranslation.utils import build_localized_fieldname
 
 from ..exceptions import RedemptionNotFound, RewardNotFound
 from ..models import (
+    LedgerEntry,
     LimitPeriod,
     Market,
     Member,
@@ -267,3 +268,47 @@ def redemption_name(redemption: Redemption, language: str | None = None) -> str:
     """The reward's name in the member's language today (not frozen in the language it was redeemed in)."""
     languages = content_languages(language or translation.get_language(), redemption.market)
     return localized(redemption.reward, "name", languages)
+
+
+def reward_by_id(reward_id: object) -> Reward:
+    """The reward for ``redeem_reward``, which checks that the member may see it after honouring a replay.
+
+    So a replayed key returns its redemption even when the reward has since left the member's catalog.
+    """
+    try:
+        reward = Reward.objects.filter(pk=int(reward_id)).first()
+    except (TypeError, ValueError):
+        reward = None
+    if reward is None:
+        raise RewardNotFound()
+    return reward
+
+
+def member_can_cancel(redemption: Redemption, now: datetime) -> bool:
+    """Whether a member may still cancel: an issued reward whose validity has not ended (staff may later)."""
+    return redemption.status == RedemptionStatus.ISSUED and (
+        redemption.valid_until is None or redemption.valid_until > now
+    )
+
+
+def with_redemptions(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Fetch the redemptions behind a page's reward entries: two queries, or none when it has none."""
+    reward_entries = [entry for entry in entries if entry.source == "reward"]
+    if reward_entries:
+        redemptions = Redemption.objects.select_related("reward", "market")
+        prefetch_related_objects(
+            reward_entries,
+            Prefetch("redemptions", queryset=redemptions),
+            Prefetch("returned_redemption", queryset=redemptions),
+        )
+    return entries
+
+
+def entry_redemption(entry: LedgerEntry) -> Redemption | None:
+    """The redemption an entry paid for or gave the points of back; None for other entries."""
+    if entry.source != "reward":
+        return None
+    spent = entry.redemptions.all()
+    if spent:
+        return spent[0]
+    return getattr(entry, "returned_redemption", None)

@@ -45,7 +45,7 @@ from ..models import (
     RewardType,
 )
 from ..money import quantize_money
-from ..selectors.catalog import redeemed_in_period, visible_offer
+from ..selectors.catalog import member_can_cancel, redeemed_in_period, visible_offer
 from ..signals import (
     points_spent,
     redemption_cancelled,
@@ -120,8 +120,8 @@ def cancel_redemption(redemption: Redemption, *, reason: str, actor=None) -> Red
         redemption = _lock_redemption(redemption.pk)
         if redemption.status == RedemptionStatus.CANCELLED:
             return redemption
-        expired = redemption.valid_until is not None and redemption.valid_until <= now
-        if redemption.status != RedemptionStatus.ISSUED or (expired and actor is None):
+        staff_may_cancel = actor is not None and redemption.status == RedemptionStatus.ISSUED
+        if not (staff_may_cancel or member_can_cancel(redemption, now)):
             raise RedemptionNotCancellable()
         _return_points(account, redemption, reason=reason, actor=actor, now=now)
         _restock(redemption)
