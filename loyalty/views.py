@@ -196,6 +196,7 @@ def reward_catalog(request, member: Member):
         {
             "base_template": loyalty_settings.BASE_TEMPLATE,
             "available": number(available),
+            "available_count": available,
             "form": filterset.form,
             "cards": [reward_card(item, available) for item in items],
             "page": page,

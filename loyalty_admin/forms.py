@@ -317,6 +317,8 @@ class RewardOfferFormSet(forms.BaseInlineFormSet):
         return form
 
     def _prepare_value(self, form):
+        # The page keeps the stock it showed, so a save applies only the change made on the page.
+        form.fields["stock"].show_hidden_initial = True
         field = form.fields["value"]
         choices = list(self.currency_choices)
         value = form.instance.value
@@ -334,6 +336,32 @@ class RewardOfferFormSet(forms.BaseInlineFormSet):
             if form.errors or not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
             self._check_offer(form)
+
+    def save_existing(self, form, obj, commit=True):
+        """Save an offer without writing back the stock the page was loaded with, since members may have
+        redeemed units meanwhile: a stock edited on the page is applied as the change that was made."""
+        from django.db.models import F
+        from django.db.models.functions import Greatest
+
+        from loyalty.models import RewardOffer
+
+        fields = [field.name for field in obj._meta.concrete_fields if not field.primary_key]
+        obj.save(update_fields=[name for name in fields if name != "stock"])
+        shown, after = self._shown_stock(form), obj.stock
+        if shown != after:
+            stock = after if shown is None or after is None else Greatest(F("stock") + (after - shown), 0)
+            RewardOffer.objects.filter(pk=obj.pk).update(stock=stock)
+        obj.refresh_from_db(fields=["stock"])
+        return obj
+
+    @staticmethod
+    def _shown_stock(form) -> int | None:
+        """The stock the page showed when it was loaded (posted back as its hidden initial value)."""
+        field = form.fields["stock"]
+        name = form.add_initial_prefix("stock")
+        if name not in form.data:
+            return form.initial.get("stock")
+        return field.to_python(field.hidden_widget().value_from_datadict(form.data, form.files, name))
 
     def _check_offer(self, form):
         from loyalty.selectors.arbitrage import check_reward_value
@@ -392,6 +420,8 @@ class DonationReportForm(forms.Form):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", _("The last day comes before the first day."))
+        elif data.get("end") == date.max:
+            self.add_error("end", _("Choose an earlier last day."))
         return data
 
     def period(self) -> tuple[datetime, datetime]:

@@ -190,6 +190,44 @@ def test_an_offers_value_is_edited_with_the_decimals_of_its_currency(admin_clien
     assert 'name="offers-0-value_0" value="5.00"' in html
 
 
+def post_offer(admin_client, reward, *, points: int, shown_stock: int, stock: int):
+    """Post the reward's page as it was shown with ``shown_stock``, its one offer changed to these values."""
+    offer = reward.offers.get()
+    data = reward_form(
+        (offer.market, points, "5.00", "EUR"),
+        code=reward.code,
+        **{"offers-INITIAL_FORMS": "1", "offers-0-id": str(offer.pk), "offers-0-reward": str(reward.pk)},
+    )
+    data.update({"offers-0-stock": str(stock), "initial-offers-0-stock": str(shown_stock)})
+    return admin_client.post(reverse("admin:loyalty_reward_change", args=[reward.pk]), data)
+
+
+def test_saving_a_reward_never_puts_back_units_sold_while_the_page_was_open(
+    admin_client, member, make_reward, fund
+):
+    reward = make_reward("coffee", value="5.00", stock=1)
+    fund(member, 1000)
+    redeem_reward(member, reward, idempotency_key="last-unit")
+    response = post_offer(admin_client, reward, points=600, shown_stock=1, stock=1)
+    assert response.status_code == 302
+    offer = RewardOffer.objects.get(reward=reward)
+    assert (offer.points, offer.stock) == (600, 0)
+
+
+def test_stock_edited_on_the_page_is_added_to_what_is_left_now(admin_client, member, make_reward, fund):
+    reward = make_reward("coffee", value="5.00", stock=3)
+    fund(member, 1000)
+    redeem_reward(member, reward, idempotency_key="one")
+    post_offer(admin_client, reward, points=500, shown_stock=3, stock=10)
+    assert RewardOffer.objects.get(reward=reward).stock == 10 - 1
+
+
+def test_the_offer_form_keeps_the_stock_it_showed(admin_client, make_reward):
+    reward = make_reward("coffee", value="5.00", stock=7)
+    html = admin_client.get(reverse("admin:loyalty_reward_change", args=[reward.pk])).content.decode()
+    assert 'name="initial-offers-0-stock" value="7"' in html
+
+
 def test_the_reward_list_summarises_each_market_offer(admin_client, market, china, make_reward):
     reward = make_reward("coffee", points=500, value="5.00", stock=12)
     RewardOffer.objects.create(
@@ -584,3 +622,10 @@ def test_a_csv_cell_starting_like_a_formula_is_not_run_by_spreadsheets(
     donate(reward, timezone.now(), "d1")
     rows = list(csv.reader(io.StringIO(console.get(DONATIONS, {"export": "csv"}).content.decode())))
     assert rows[1][0] == "'=HYPERLINK(1)"
+
+
+def test_a_donation_report_ending_on_the_last_possible_day_is_a_form_error(console, console_user):
+    allow(console_user, "view_donation_report")
+    response = console.get(DONATIONS, {"start": "2026-01-01", "end": "9999-12-31"})
+    assert response.status_code == 200
+    assert "end" in response.context["form"].errors

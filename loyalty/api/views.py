@@ -1,7 +1,10 @@
 """The member API (v1). Every endpoint answers only for the signed-in member."""
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, status
 from rest_framework.pagination import PageNumberPagination
@@ -11,6 +14,7 @@ from rest_framework.views import APIView, exception_handler
 
 from ..conf import loyalty_settings
 from ..exceptions import IdempotencyKeyRequired, LoyaltyError
+from ..models import Member
 from ..selectors import ledger_entries, member_for_user, member_summary
 from ..selectors.catalog import (
     catalog_items,
@@ -136,19 +140,34 @@ class MyChallengesView(LoyaltyAPIView):
         return Response(ChallengeSerializer(challenges, many=True).data)
 
 
+def member_language(request, member: Member) -> str:
+    """The language the request asks for (language cookie, then Accept-Language) when it is offered,
+    else the member's own: a request that names no language still gets the member's texts."""
+    asked = [request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")]
+    asked += [code for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", ""))]
+    for code in asked:
+        if code and code != "*":
+            try:
+                return translation.get_supported_language_variant(code)
+            except LookupError:
+                continue
+    return member.language
+
+
 class RewardListView(LoyaltyAPIView):
-    """The member's catalog in the request's language, filtered and sorted by ``CatalogFilter``."""
+    """The member's catalog in their language, filtered and sorted by ``CatalogFilter``."""
 
     def get(self, request):
         member = member_for_user(request.user)
-        available = member.account.available
-        offers = visible_offers(member).select_related("reward__charity")
-        filterset = CatalogFilter(request.query_params, offers, member=member, available=available)
-        paginator = PagePagination()
-        page = paginator.paginate_queryset(filtered(filterset), request, view=self)
-        items = catalog_items(member, page, available=available)
-        data = CatalogItemSerializer(items, many=True, context={"request": request}).data
-        return paginator.get_paginated_response(data)
+        with translation.override(member_language(request, member)):
+            available = member.account.available
+            offers = visible_offers(member).select_related("reward__charity")
+            filterset = CatalogFilter(request.query_params, offers, member=member, available=available)
+            paginator = PagePagination()
+            page = paginator.paginate_queryset(filtered(filterset), request, view=self)
+            items = catalog_items(member, page, available=available)
+            data = CatalogItemSerializer(items, many=True, context={"request": request}).data
+            return paginator.get_paginated_response(data)
 
 
 class RewardDetailView(LoyaltyAPIView):
@@ -156,9 +175,10 @@ class RewardDetailView(LoyaltyAPIView):
 
     def get(self, request, reward_id):
         member = member_for_user(request.user)
-        available = member.account.available
-        (item,) = catalog_items(member, [visible_offer(member, reward_id)], available=available)
-        return Response(CatalogItemSerializer(item, context={"request": request}).data)
+        with translation.override(member_language(request, member)):
+            available = member.account.available
+            (item,) = catalog_items(member, [visible_offer(member, reward_id)], available=available)
+            return Response(CatalogItemSerializer(item, context={"request": request}).data)
 
 
 class RedeemRewardView(LoyaltyAPIView):
@@ -175,7 +195,8 @@ class RedeemRewardView(LoyaltyAPIView):
             idempotency_key=key,
             quantity=requested_quantity(request.data),
         )
-        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+        with translation.override(member_language(request, member)):
+            return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
 
 class MyRedemptionsView(LoyaltyAPIView, generics.ListAPIView):
@@ -183,6 +204,10 @@ class MyRedemptionsView(LoyaltyAPIView, generics.ListAPIView):
 
     serializer_class = RedemptionSerializer
     pagination_class = PagePagination
+
+    def list(self, request, *args, **kwargs):
+        with translation.override(member_language(request, member_for_user(request.user))):
+            return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         redemptions = member_redemptions(member_for_user(self.request.user))
@@ -193,10 +218,12 @@ class CancelRedemptionView(LoyaltyAPIView):
     """Cancel one of the member's issued rewards (optional ``reason``); its points come back once."""
 
     def post(self, request, redemption_id):
-        redemption = member_redemption(member_for_user(request.user), redemption_id)
+        member = member_for_user(request.user)
+        redemption = member_redemption(member, redemption_id)
         reason = request.data.get("reason") if hasattr(request.data, "get") else None
         redemption = cancel_redemption(redemption, reason=reason or _("Cancelled by the member."))
-        return Response(RedemptionSerializer(redemption).data)
+        with translation.override(member_language(request, member)):
+            return Response(RedemptionSerializer(redemption).data)
 
 
 def requested_quantity(data) -> object:

@@ -23,6 +23,7 @@ from modeltranslation.utils import build_localized_fieldname
 
 from ..exceptions import RedemptionNotFound, RewardNotFound
 from ..models import (
+    STAFF_FULFILLED_TYPES,
     LedgerEntry,
     LimitPeriod,
     Market,
@@ -135,6 +136,7 @@ def visible_offers(member: Member, *, at: datetime | None = None) -> QuerySet[Re
         .filter(Q(reward__starts_on__isnull=True) | Q(reward__starts_on__lte=today))
         .filter(Q(reward__ends_on__isnull=True) | Q(reward__ends_on__gte=today))
         .filter(~Exists(tiers) | Exists(tiers.filter(tier_id=member.tier_id)))
+        .filter(Q(reward__charity__isnull=True) | Q(reward__charity__is_active=True))
         .select_related("reward__category", "market")
         .order_by(*ORDERINGS["featured"])
     )
@@ -285,9 +287,14 @@ def reward_by_id(reward_id: object) -> Reward:
 
 
 def member_can_cancel(redemption: Redemption, now: datetime) -> bool:
-    """Whether a member may still cancel: an issued reward whose validity has not ended (staff may later)."""
-    return redemption.status == RedemptionStatus.ISSUED and (
-        redemption.valid_until is None or redemption.valid_until > now
+    """Whether a member may still cancel: an issued coupon whose validity has not ended.
+
+    Gifts and experiences are cancelled by staff only, who know whether they were already shipped.
+    """
+    return (
+        redemption.status == RedemptionStatus.ISSUED
+        and redemption.reward_type not in STAFF_FULFILLED_TYPES
+        and (redemption.valid_until is None or redemption.valid_until > now)
     )
 
 

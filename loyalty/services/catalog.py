@@ -32,6 +32,7 @@ from ..exceptions import (
 )
 from ..fulfilment import fulfilment_backend
 from ..models import (
+    COUPON_TYPES,
     STAFF_FULFILLED_TYPES,
     EntryType,
     LedgerEntry,
@@ -93,6 +94,9 @@ def redeem_reward(member: Member, reward: Reward, *, idempotency_key: str, quant
         check_can_spend(member)
         offer = visible_offer(member, reward.pk, at=now)
         reward = offer.reward
+        if quantity > 1 and reward.reward_type in COUPON_TYPES:
+            # One coupon code is used once: each coupon is its own redemption.
+            raise InvalidQuantity(_("Coupons are redeemed one at a time."))
         _check_limit(member, reward, quantity, now)
         points = offer.points * quantity
         if account.available < points:
@@ -123,7 +127,7 @@ def cancel_redemption(redemption: Redemption, *, reason: str, actor=None) -> Red
         staff_may_cancel = actor is not None and redemption.status == RedemptionStatus.ISSUED
         if not (staff_may_cancel or member_can_cancel(redemption, now)):
             raise RedemptionNotCancellable()
-        _return_points(account, redemption, reason=reason, actor=actor, now=now)
+        _return_points(account, redemption, actor=actor, now=now)
         _restock(redemption)
         redemption.status = RedemptionStatus.CANCELLED
         redemption.cancelled_at = now
@@ -143,10 +147,14 @@ def mark_redemption_used(*, code: str, order_id: str) -> Redemption:
     """
     if not isinstance(order_id, str) or not order_id.strip() or len(order_id) > 100:
         raise InvalidOrderId()
-    normalized = code.strip().upper() if isinstance(code, str) else ""
+    code = code.strip() if isinstance(code, str) else ""
     now = timezone.now()
     with transaction.atomic():
-        redemption = Redemption.objects.select_for_update(of=("self",)).filter(code=normalized).first()
+        # Our codes are upper case, so a shopper's lower-case typing still matches; a backend's own
+        # codes match as they were issued.
+        redemption = (
+            Redemption.objects.select_for_update(of=("self",)).filter(code__in={code, code.upper()}).first()
+        )
         if redemption is None:
             raise UnknownCoupon()
         if redemption.status == RedemptionStatus.USED:
@@ -217,7 +225,7 @@ def _expire_one(pk: int, now: datetime) -> int:
             return 0
         fields = ["status"]
         if loyalty_settings.EXPIRED_REWARD_POLICY == "return_points":
-            _return_points(account, redemption, reason=_("The reward expired unused."), actor=None, now=now)
+            _return_points(account, redemption, actor=None, now=now)
             fields.append("return_entry")
         _restock(redemption)
         redemption.status = RedemptionStatus.EXPIRED
@@ -299,9 +307,7 @@ def _issue(
         # A donation is made the moment it is redeemed: there is nothing left to use or cancel.
         status=RedemptionStatus.USED if donation else RedemptionStatus.ISSUED,
         used_at=now if donation else None,
-        valid_until=None
-        if donation or reward.valid_days is None
-        else now + timedelta(days=reward.valid_days),
+        valid_until=now + timedelta(days=reward.valid_days) if _expires(reward) else None,
         idempotency_key=key,
         entry=entry,
         created_at=now,
@@ -323,6 +329,11 @@ def _issue(
     return redemption
 
 
+def _expires(reward: Reward) -> bool:
+    """Coupons expire after the reward's days; donations are made at once and staff fulfil the rest."""
+    return reward.reward_type in COUPON_TYPES and reward.valid_days is not None
+
+
 def _lock_redemption(pk: int) -> Redemption:
     return Redemption.objects.select_for_update(of=("self",)).select_related("reward", "market").get(pk=pk)
 
@@ -335,10 +346,11 @@ def _check_usable(redemption: Redemption, now: datetime) -> None:
         raise CouponExpired()
 
 
-def _return_points(
-    account: PointsAccount, redemption: Redemption, *, reason: str, actor, now: datetime
-) -> None:
-    """Give a redemption's points back once (keyed on it), into lots with their old expiry dates."""
+def _return_points(account: PointsAccount, redemption: Redemption, *, actor, now: datetime) -> None:
+    """Give a redemption's points back once (keyed on it), into lots with their old expiry dates.
+
+    The entry carries no reason: a member's words stay on the redemption, never in the ledger.
+    """
     points = redemption.points
     spendable = apply_credit(account, points)
     account.lifetime_redeemed -= points
@@ -351,7 +363,6 @@ def _return_points(
         source_ref=redemption.code,
         idempotency_key=ledger_key("redemption-return", redemption.pk),
         corrects_id=redemption.entry_id,
-        reason=reason,
         actor=actor,
         effective_at=now,
     )

@@ -3,6 +3,7 @@
 Nothing outside ``loyalty.services`` writes ledger entries, lots or balances.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -47,9 +48,23 @@ def checked_key(key: object, max_length: int = 150) -> str:
     return key
 
 
+# Length of LedgerEntry.idempotency_key.
+LEDGER_KEY_LENGTH = 1000
+
+
 def ledger_key(*parts: object) -> str:
-    """An idempotency key from its parts, each percent-encoded so that no two part lists share a key."""
-    return ":".join(quote(str(part), safe="") for part in parts)
+    """An idempotency key from its parts, each percent-encoded so that no two part lists share a key.
+
+    Non-Latin caller keys can encode past the column's length: such a key keeps its other parts and
+    replaces the longest one by its SHA-256 (keys that fit are unchanged, so replays still match).
+    """
+    encoded = [quote(str(part), safe="") for part in parts]
+    key = ":".join(encoded)
+    if len(key) <= LEDGER_KEY_LENGTH:
+        return key
+    longest = max(range(len(encoded)), key=lambda index: len(encoded[index]))
+    encoded[longest] = "sha256-" + hashlib.sha256(str(parts[longest]).encode()).hexdigest()
+    return ":".join(encoded)
 
 
 def existing_entry(key: str) -> LedgerEntry | None:

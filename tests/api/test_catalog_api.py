@@ -426,7 +426,7 @@ def test_redeeming_without_an_idempotency_key_is_a_400_and_spends_nothing(api, s
 
 
 def test_a_quantity_multiplies_the_price(api, shopper, make_reward):
-    body = redeem(api, make_reward(points=200, value="2.00"), quantity=3).json()
+    body = redeem(api, make_reward(points=200, value="2.00", reward_type="physical_gift"), quantity=3).json()
     assert (body["quantity"], body["points"], body["value"]["amount"]) == (3, 600, "6.00")
     assert account_of(shopper).available == 400
 
@@ -455,6 +455,20 @@ def test_domain_errors_are_409_with_their_code_and_spend_nothing(
     response = redeem(api, reward, key="second")
     assert (response.status_code, response.json()["code"]) == (409, code)
     assert account_of(shopper).available == spent_before
+
+
+@pytest.mark.parametrize("header", [None, "tlh, xx-yy;q=0.5"])
+def test_a_request_that_names_no_offered_language_gets_the_members_language(
+    client_for, make_member, make_market, make_reward, header
+):
+    china = make_market("CN", "CNY", language="zh-hans", time_zone="Asia/Shanghai")
+    member = make_member(market=china, language="ja")
+    make_reward(
+        "voucher", market=china, value="39.00", name_en="Voucher", name_ja="クーポン", name_zh_hans="代金券"
+    )
+    headers = {"HTTP_ACCEPT_LANGUAGE": header} if header else {}
+    (item,) = client_for(member).get(REWARDS, **headers).json()["results"]
+    assert item["name"] == "クーポン"
 
 
 def test_errors_are_translated_into_the_request_language(api, make_reward):

@@ -64,10 +64,62 @@ def test_redeeming_spends_the_offer_price_and_issues_a_coupon(member, make_rewar
 
 def test_a_quantity_multiplies_price_value_and_stock_taken(member, make_reward, fund):
     fund(member, 2000)
-    reward = make_reward(points=500, value="5.00", stock=5)
+    reward = make_reward(points=500, value="5.00", stock=5, reward_type="physical_gift")
     redemption = redeem_reward(member, reward, idempotency_key="r1", quantity=3)
     assert (redemption.points, redemption.value.amount) == (1500, Decimal("15.00"))
     assert stock_of(reward) == 2
+
+
+def test_coupons_are_redeemed_one_at_a_time_so_each_has_its_own_code(member, make_reward, fund):
+    fund(member, 2000)
+    for reward_type in ("fixed_discount", "percent_discount", "free_shipping", "free_product"):
+        extra = {"percent_off": Decimal("10")} if reward_type == "percent_discount" else {}
+        with pytest.raises(InvalidQuantity):
+            redeem_reward(
+                member,
+                make_reward(reward_type, reward_type=reward_type, **extra),
+                idempotency_key=reward_type,
+                quantity=2,
+            )
+    assert account_of(member).available == 2000
+
+
+def test_gifts_and_experiences_never_expire_and_only_staff_cancel_them(member, make_reward, fund, staff):
+    fund(member, 1000)
+    gift = redeem_reward(
+        member, make_reward("mug", reward_type="physical_gift", points=100), idempotency_key="a"
+    )
+    assert gift.valid_until is None
+    assert expire_redemptions(now=timezone.now() + timedelta(days=400)) == 0
+    with pytest.raises(RedemptionNotCancellable):
+        cancel_redemption(gift, reason="changed my mind")
+    assert cancel_redemption(gift, reason="out of stock at the warehouse", actor=staff).status == "cancelled"
+
+
+def test_a_reward_for_a_deactivated_charity_cannot_be_redeemed(member, make_reward, fund):
+    fund(member, 1000)
+    charity = Charity.objects.create(name="Closed Fund", is_active=False)
+    reward = make_reward(reward_type="charity", charity=charity)
+    with pytest.raises(RewardNotFound):
+        redeem_reward(member, reward, idempotency_key="a")
+
+
+def test_a_long_non_latin_idempotency_key_is_accepted_and_replays(member, make_reward, fund):
+    fund(member, 1000)
+    reward = make_reward(points=100)
+    key = "兑换" * 75
+    first = redeem_reward(member, reward, idempotency_key=key)
+    assert redeem_reward(member, reward, idempotency_key=key).pk == first.pk
+    assert len(first.entry.idempotency_key) <= 1000
+    assert account_of(member).available == 900
+
+
+def test_a_members_cancellation_reason_stays_off_the_ledger(member, make_reward, fund):
+    fund(member, 1000)
+    redemption = redeem_reward(member, make_reward(), idempotency_key="a")
+    cancelled = cancel_redemption(redemption, reason="call me on +49 170 1234567")
+    assert cancelled.cancel_reason == "call me on +49 170 1234567"
+    assert cancelled.return_entry.reason == ""
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 11, "2", 1.0, True])
@@ -187,7 +239,7 @@ def test_an_inactive_reward_or_offer_cannot_be_redeemed(member, make_reward, fun
 
 def test_a_per_member_limit_counts_units_in_the_period(member, make_reward, fund):
     fund(member, 1000)
-    reward = make_reward(points=100, limit_per_member=2, limit_period="month")
+    reward = make_reward(points=100, limit_per_member=2, limit_period="month", reward_type="physical_gift")
     redeem_reward(member, reward, idempotency_key="a")
     with pytest.raises(RedemptionLimitReached):
         redeem_reward(member, reward, idempotency_key="b", quantity=2)
@@ -459,6 +511,19 @@ def test_a_cancelled_then_expired_redemption_returns_its_points_only_once(member
 class FailingBackend(CouponBackend):
     def issue(self, redemption):
         raise RuntimeError("the shop is down")
+
+
+class LowerCaseBackend(CouponBackend):
+    def coupon_code(self, redemption):
+        return "shop-" + super().coupon_code(redemption).lower()
+
+
+def test_a_backends_own_codes_are_found_as_issued(member, make_reward, fund, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "FULFILMENT_BACKEND": f"{__name__}.LowerCaseBackend"}
+    fund(member, 1000)
+    redemption = redeem_reward(member, make_reward(), idempotency_key="a")
+    assert redemption.code.startswith("shop-")
+    assert mark_redemption_used(code=redemption.code, order_id="O-1").status == RedemptionStatus.USED
 
 
 class VoucherBackend(CouponBackend):
