@@ -93,6 +93,47 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RefusesForbiddenActions:
+    """Django drops a posted action the user may not run and says "No action selected"; refusing it
+    outright (403) makes the permission check of every posted action explicit."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":
+            allowed = self.get_actions(request)
+            if any(
+                action in self.actions and action not in allowed for action in request.POST.getlist("action")
+            ):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+def action_page(model_admin, request, form, *, template: str, title, intro, submit_label, **context):
+    """The page between choosing rows and applying an action to them: what it applies to, and a form."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "opts": model_admin.model._meta,
+            "form": form,
+            "intro": intro,
+            "submit_label": submit_label,
+            "selected_name": SELECTED,
+            **context,
+        },
+    )
+
+
+def switch_active(model_admin, request, queryset, active: bool) -> int:
+    """Set ``is_active`` on the selected rows that differ, log each change; returns how many changed."""
+    rows = list(queryset.filter(is_active=not active).order_by("pk"))
+    model_admin.model.objects.filter(pk__in=[row.pk for row in rows]).update(is_active=active)
+    for row in rows:
+        model_admin.log_change(request, row, [{"changed": {"fields": ["is_active"]}}])
+    return len(rows)
+
+
 class LocalTabbedTranslationAdmin(TranslationAdmin):
     """Translated fields as one tab per language, every script and style served from our static files.
 
@@ -394,7 +435,7 @@ class PointsAccountInline(admin.StackedInline):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(RefusesForbiddenActions, admin.ModelAdmin):
     list_display = [
         "number",
         "user",
@@ -476,14 +517,6 @@ class MemberAdmin(admin.ModelAdmin):
     def has_grant_tier_permission(self, request):
         return request.user.has_perm("loyalty.grant_tier")
 
-    def changelist_view(self, request, extra_context=None):
-        # Django drops an action the user may not run and says "No action selected"; refusing it
-        # outright makes the permission check of every posted action explicit.
-        requested = request.POST.get("action") if request.method == "POST" else None
-        if requested in self.actions and requested not in self.get_actions(request):
-            raise PermissionDenied
-        return super().changelist_view(request, extra_context)
-
     @admin.action(description=_("Move the selected members to another market"), permissions=["change_market"])
     def change_market(self, request, queryset):
         form = ChangeMarketForm(request.POST if "apply" in request.POST else None)
@@ -514,22 +547,8 @@ class MemberAdmin(admin.ModelAdmin):
             submit_label=_("Move"),
         )
 
-    def _action_page(self, request, form, *, title, intro, rows, submit_label):
-        """The page between choosing members and applying an action to them."""
-        return TemplateResponse(
-            request,
-            "loyalty_admin/member_action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "opts": self.model._meta,
-                "form": form,
-                "intro": intro,
-                "rows": rows,
-                "submit_label": submit_label,
-                "selected_name": SELECTED,
-            },
-        )
+    def _action_page(self, request, form, **context):
+        return action_page(self, request, form, template="loyalty_admin/member_action.html", **context)
 
     @admin.display(description=_("available"), ordering="account__available")
     def available(self, member):
@@ -961,14 +980,10 @@ class EarnRuleAdmin(LocalTabbedTranslationAdmin):
 
     @admin.action(description=_("Deactivate the selected rules"), permissions=["change"])
     def deactivate(self, request, queryset):
-        rules = list(queryset.filter(is_active=True))
-        EarnRule.objects.filter(pk__in=[rule.pk for rule in rules]).update(is_active=False)
-        for rule in rules:
-            self.log_change(request, rule, [{"changed": {"fields": ["is_active"]}}])
+        count = switch_active(self, request, queryset, False)
         self.message_user(
             request,
-            ngettext("Deactivated %(count)d rule.", "Deactivated %(count)d rules.", len(rules))
-            % {"count": len(rules)},
+            ngettext("Deactivated %(count)d rule.", "Deactivated %(count)d rules.", count) % {"count": count},
             messages.SUCCESS,
         )
 

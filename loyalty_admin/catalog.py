@@ -31,19 +31,14 @@ from loyalty.selectors.catalog import TRANSLATED_FIELDS, missing_translations, m
 from loyalty.selectors.donations import DonationRow, donation_totals, totals_by_currency
 from loyalty.services import cancel_redemption, fulfil_redemption
 
-from .admin import LocalTabbedTranslationAdmin, ReadOnlyAdmin
-from .forms import SELECTED, DonationReportForm, RedemptionReasonForm, RewardOfferFormSet
-
-
-class RefusesForbiddenActions:
-    """A posted action the user may not run is refused (403), not quietly dropped as Django does."""
-
-    def changelist_view(self, request, extra_context=None):
-        if request.method == "POST":
-            allowed = self.get_actions(request)
-            if any(action and action not in allowed for action in request.POST.getlist("action")):
-                raise PermissionDenied
-        return super().changelist_view(request, extra_context)
+from .admin import (
+    LocalTabbedTranslationAdmin,
+    ReadOnlyAdmin,
+    RefusesForbiddenActions,
+    action_page,
+    switch_active,
+)
+from .forms import DonationReportForm, RedemptionReasonForm, RewardOfferFormSet
 
 
 def translated_columns(field: str) -> list[str]:
@@ -311,7 +306,7 @@ class RewardAdmin(RefusesForbiddenActions, LocalTabbedTranslationAdmin):
 
     @admin.action(description=_("Activate the selected rewards"), permissions=["change"])
     def activate(self, request, queryset):
-        count = self._set_active(request, queryset, True)
+        count = switch_active(self, request, queryset, True)
         self.message_user(
             request,
             ngettext("Activated %(count)d reward.", "Activated %(count)d rewards.", count) % {"count": count},
@@ -320,20 +315,13 @@ class RewardAdmin(RefusesForbiddenActions, LocalTabbedTranslationAdmin):
 
     @admin.action(description=_("Deactivate the selected rewards"), permissions=["change"])
     def deactivate(self, request, queryset):
-        count = self._set_active(request, queryset, False)
+        count = switch_active(self, request, queryset, False)
         self.message_user(
             request,
             ngettext("Deactivated %(count)d reward.", "Deactivated %(count)d rewards.", count)
             % {"count": count},
             messages.SUCCESS,
         )
-
-    def _set_active(self, request, queryset, active: bool) -> int:
-        rewards = list(queryset.filter(is_active=not active).order_by("pk"))
-        Reward.objects.filter(pk__in=[reward.pk for reward in rewards]).update(is_active=active)
-        for reward in rewards:
-            self.log_change(request, reward, [{"changed": {"fields": ["is_active"]}}])
-        return len(rewards)
 
 
 # Redemptions ------------------------------------------------------------------------------------
@@ -407,24 +395,20 @@ class RedemptionAdmin(RefusesForbiddenActions, ReadOnlyAdmin):
             )
             return None
         redemptions = queryset.select_related("member", "reward").order_by("pk")
-        return TemplateResponse(
+        return action_page(
+            self,
             request,
-            "loyalty_admin/redemption_action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Cancel and return points"),
-                "opts": self.model._meta,
-                "form": form,
-                "intro": ngettext(
-                    "Cancel this redemption and return its points to the member:",
-                    "Cancel these %(count)d redemptions and return their points to the members:",
-                    len(redemptions),
-                )
-                % {"count": len(redemptions)},
-                "redemptions": redemptions,
-                "submit_label": _("Cancel and return points"),
-                "selected_name": SELECTED,
-            },
+            form,
+            template="loyalty_admin/redemption_action.html",
+            title=_("Cancel and return points"),
+            intro=ngettext(
+                "Cancel this redemption and return its points to the member:",
+                "Cancel these %(count)d redemptions and return their points to the members:",
+                len(redemptions),
+            )
+            % {"count": len(redemptions)},
+            redemptions=redemptions,
+            submit_label=_("Cancel and return points"),
         )
 
     @admin.action(description=_("Mark as fulfilled (gifts and experiences)"), permissions=["fulfil"])
