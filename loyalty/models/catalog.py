@@ -5,6 +5,8 @@ with a value in the market's currency and an optional stock. A ``Redemption`` is
 reward with points: its coupon code, what it cost and was worth, and what became of it.
 """
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -193,6 +195,11 @@ class Reward(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def expires(self) -> bool:
+        """Coupons expire after ``valid_days``; donations are made at once and staff fulfil the rest."""
+        return self.reward_type in COUPON_TYPES and self.valid_days is not None
+
     def clean(self) -> None:
         errors = {}
         if self.reward_type == RewardType.PERCENT_DISCOUNT and not self.percent_off:
@@ -355,3 +362,6 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def validity_ended(self, at: datetime) -> bool:
+        return self.valid_until is not None and self.valid_until <= at

@@ -294,7 +294,7 @@ def member_can_cancel(redemption: Redemption, now: datetime) -> bool:
     return (
         redemption.status == RedemptionStatus.ISSUED
         and redemption.reward_type not in STAFF_FULFILLED_TYPES
-        and (redemption.valid_until is None or redemption.valid_until > now)
+        and not redemption.validity_ended(now)
     )
 
 

@@ -221,7 +221,7 @@ def _expire_one(pk: int, now: datetime) -> int:
         member = Member.objects.get(redemptions__pk=pk)
         account = lock_account(member)
         redemption = _lock_redemption(pk)
-        if redemption.status != RedemptionStatus.ISSUED or redemption.valid_until > now:
+        if redemption.status != RedemptionStatus.ISSUED or not redemption.validity_ended(now):
             return 0
         fields = ["status"]
         if loyalty_settings.EXPIRED_REWARD_POLICY == "return_points":
@@ -307,7 +307,7 @@ def _issue(
         # A donation is made the moment it is redeemed: there is nothing left to use or cancel.
         status=RedemptionStatus.USED if donation else RedemptionStatus.ISSUED,
         used_at=now if donation else None,
-        valid_until=now + timedelta(days=reward.valid_days) if _expires(reward) else None,
+        valid_until=now + timedelta(days=reward.valid_days) if reward.expires else None,
         idempotency_key=key,
         entry=entry,
         created_at=now,
@@ -329,11 +329,6 @@ def _issue(
     return redemption
 
 
-def _expires(reward: Reward) -> bool:
-    """Coupons expire after the reward's days; donations are made at once and staff fulfil the rest."""
-    return reward.reward_type in COUPON_TYPES and reward.valid_days is not None
-
-
 def _lock_redemption(pk: int) -> Redemption:
     return Redemption.objects.select_for_update(of=("self",)).select_related("reward", "market").get(pk=pk)
 
@@ -341,8 +336,7 @@ def _lock_redemption(pk: int) -> Redemption:
 def _check_usable(redemption: Redemption, now: datetime) -> None:
     if redemption.status == RedemptionStatus.CANCELLED:
         raise CouponCancelled()
-    expired = redemption.valid_until is not None and redemption.valid_until <= now
-    if redemption.status == RedemptionStatus.EXPIRED or expired:
+    if redemption.status == RedemptionStatus.EXPIRED or redemption.validity_ended(now):
         raise CouponExpired()
 
 
