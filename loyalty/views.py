@@ -362,7 +362,7 @@ def value_label(reward_type: str) -> str:
 def validity_text(reward: Reward) -> str:
     if reward.reward_type == RewardType.CHARITY:
         return _("The donation is made as soon as you redeem it.")
-    if reward.valid_days is None:
+    if not reward.expires:
         return _("It does not expire.")
     return ngettext(
         "Use it within %(days)s day of redeeming it.",

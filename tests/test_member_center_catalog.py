@@ -201,6 +201,13 @@ def test_the_reward_page_shows_description_terms_validity_and_price(signed_in, m
     assert f'href="{redeem_url(reward)}"' in html
 
 
+def test_a_gift_says_it_does_not_expire_whatever_its_days_valid(signed_in, make_reward):
+    reward = make_reward("tote", reward_type="physical_gift", valid_days=30)
+    html = signed_in.get(detail_url(reward)).content.decode()
+    assert "It does not expire." in html
+    assert "Use it within" not in html
+
+
 def test_the_reward_page_has_no_redeem_link_when_the_member_cannot_afford_it(signed_in, make_reward):
     reward = make_reward(points=5000)
     html = signed_in.get(detail_url(reward)).content.decode()
