@@ -1,6 +1,8 @@
 """Settings of the demo and test host project, read from environment variables.
 
 - DATABASE_URL: a database URL (e.g. postgres://postgres@127.0.0.1:5432/loyalty); SQLite when unset.
+- CN_DATABASE_URL: the database for personal data of members whose market's residency region is
+  "cn"; by default a second database named after the first with "_cn" appended.
 - CELERY_BROKER_URL: a broker URL (redis://..., amqp://...); tasks run eagerly when unset.
 - DJANGO_SECRET_KEY: the secret key; a random one is generated into .local/ for the demo when unset.
 - DJANGO_DEBUG: "1" (default) or "0".
@@ -86,6 +88,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction never fails to upgrade.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 
+
+def _residency_database() -> dict:
+    """The demo keeps the personal data of its China market in a database of its own."""
+    if os.environ.get("CN_DATABASE_URL"):
+        return dj_database_url.parse(os.environ["CN_DATABASE_URL"], conn_max_age=0)
+    default = DATABASES["default"]
+    if default["ENGINE"] == "django.db.backends.sqlite3":
+        return {**default, "NAME": str(Path(default["NAME"]).with_name("db-cn.sqlite3"))}
+    return {**default, "NAME": f"{default['NAME']}_cn"}
+
+
+DATABASES["cn"] = _residency_database()
+DATABASE_ROUTERS = ["loyalty.routers.ResidencyRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,8 +155,7 @@ CELERY_BEAT_SCHEDULE = {
 
 LOYALTY = {
     "DEFAULT_MARKET": "EU",
-    # The demo has no consent records yet, so it lets the birthday bonus read birth dates.
-    "BIRTHDAY_REQUIRES_CONSENT": False,
+    "RESIDENCY_DATABASES": {"cn": "cn"},
     "BASE_CURRENCY": "EUR",
     # Demo rates (units per 1 EUR) for the offline backend; a shop would use a feed backend instead.
     "FIXED_EXCHANGE_RATES": {

@@ -55,9 +55,27 @@ DEFAULTS: dict[str, Any] = {
     "TIER_GRACE_DAYS": 0,
     # Referrals a member can be rewarded for (None: no limit); further referrals are recorded unpaid.
     "REFERRAL_MAX_PER_REFERRER": 20,
-    # The birthday bonus reads the birth date only with the member's consent to that purpose.
-    # Until the shop records consents, setting this to False disables the check.
+    # The birthday bonus reads the birth date only with the member's consent to the purpose
+    # "birthday_rewards"; False pays it to every member who gave a birth date.
     "BIRTHDAY_REQUIRES_CONSENT": True,
+    # Database alias per residency region ("eu", "uk", "cn", "br", "us", "row") for the plugin's own
+    # personal data; a region not listed uses "default". Needs loyalty.routers.ResidencyRouter.
+    "RESIDENCY_DATABASES": {},
+    # Dotted path of the class that erases and exports the host's own data of a member
+    # (loyalty.privacy.PrivacyAdapter); a shop subclasses it.
+    "PRIVACY_ADAPTER": "loyalty.privacy.PrivacyAdapter",
+    # Deadline of a privacy request per regime ({"months": n}, {"days": n} or {"working_days": n});
+    # "default" applies to members under no listed regime. A request is due by the strictest.
+    "PRIVACY_REQUEST_DEADLINES": {
+        "gdpr": {"months": 1},
+        "uk_gdpr": {"months": 1},
+        "lgpd": {"days": 15},
+        "pipl": {"working_days": 15},
+        "ccpa": {"days": 45},
+        "default": {"months": 1},
+    },
+    # Days the download link of a data export stays valid.
+    "EXPORT_LINK_DAYS": 7,
     # Dotted path of the class that fulfils redemptions (loyalty.fulfilment.FulfilmentBackend): the
     # default issues the coupon codes; a shop integration can create its own vouchers instead.
     "FULFILMENT_BACKEND": "loyalty.fulfilment.CouponBackend",

@@ -252,3 +252,105 @@ class IdempotencyKeyRequired(LoyaltyError):
 class InvalidFilter(LoyaltyError):
     code = "invalid_filter"
     default_detail = _("A filter or sort order is not valid.")
+
+
+class ConsentRequired(LoyaltyError):
+    code = "consent_required"
+    default_detail = _("The member has not given the consent this needs.")
+    status_code = 403
+
+
+class UnknownPurpose(LoyaltyError):
+    code = "unknown_purpose"
+    default_detail = _("No active processing purpose with this code.")
+    status_code = 404
+
+
+class PurposeRequired(LoyaltyError):
+    code = "purpose_required"
+    default_detail = _(
+        "This processing is needed to run the membership; it cannot be refused without leaving the program."
+    )
+    status_code = 409
+
+
+class NoticeOutdated(LoyaltyError):
+    code = "notice_outdated"
+    default_detail = _(
+        "The notice has changed since it was shown; read the current version and decide again."
+    )
+    status_code = 409
+
+
+class GuardianConsentRequired(LoyaltyError):
+    code = "guardian_consent_required"
+    default_detail = _("At this age, a parent or guardian must give this consent.")
+    status_code = 403
+
+
+class PurposeBasisMissing(LoyaltyError):
+    code = "purpose_basis_missing"
+    default_detail = _("The purpose needs a lawful basis for every regime its markets fall under.")
+    status_code = 409
+
+
+class NoticeMissing(LoyaltyError):
+    code = "notice_missing"
+    default_detail = _("A purpose that asks for consent needs a published notice.")
+    status_code = 409
+
+
+class BelowMinimumAge(LoyaltyError):
+    code = "below_minimum_age"
+    default_detail = _("You are below the minimum age to join the program in this market.")
+    status_code = 403
+
+
+class BirthDateRequired(LoyaltyError):
+    code = "birth_date_required"
+    default_detail = _("This market asks for your birth date to check the minimum age.")
+
+
+class InvalidRequestKind(LoyaltyError):
+    code = "invalid_request_kind"
+    default_detail = _("Unknown kind of privacy request.")
+
+
+class RequestNotOpen(LoyaltyError):
+    code = "request_not_open"
+    default_detail = _("This privacy request is already closed.")
+    status_code = 409
+
+
+class RejectionGroundRequired(LoyaltyError):
+    code = "rejection_ground_required"
+    default_detail = _("A request can only be rejected on a stated legal ground.")
+
+
+class InvalidExtension(LoyaltyError):
+    code = "invalid_extension"
+    default_detail = _("An extension needs a reason and a new due date later than the current one.")
+
+
+class ErasureHeld(LoyaltyError):
+    code = "erasure_held"
+    default_detail = _("The member cannot be erased yet.")
+    status_code = 409
+
+
+class ExportNotFound(LoyaltyError):
+    code = "export_not_found"
+    default_detail = _("No data export at this link.")
+    status_code = 404
+
+
+class ExportExpired(LoyaltyError):
+    code = "export_expired"
+    default_detail = _("This download link has expired; request a new copy of your data.")
+    status_code = 410
+
+
+class TransferRefused(LoyaltyError):
+    code = "transfer_refused"
+    default_detail = _("The member's data cannot be sent to this recipient.")
+    status_code = 403

@@ -16,6 +16,9 @@ Every signal is sent with ``sender`` = the model class named below and these key
 - ``redemption_cancelled`` (Redemption): ``member``, ``redemption`` (its points were returned).
 - ``redemption_expired`` (Redemption): ``member``, ``redemption`` (``return_entry`` is set when the
   expired-reward policy returned its points).
+- ``privacy_request_opened`` (DataSubjectRequest): ``member``, ``request``.
+- ``member_erased`` (Member): ``member``, ``user_id`` (the host user the member was linked to, whose
+  own data the privacy adapter was asked to erase).
 """
 
 from django.db import transaction
@@ -34,6 +37,8 @@ reward_redeemed = Signal()
 redemption_used = Signal()
 redemption_cancelled = Signal()
 redemption_expired = Signal()
+privacy_request_opened = Signal()
+member_erased = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:

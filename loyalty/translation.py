@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Challenge, EarnRule, Reward, RewardCategory, Tier
+from .models import Challenge, EarnRule, NoticeVersion, ProcessingPurpose, Reward, RewardCategory, Tier
 
 
 @register(Tier)
@@ -28,3 +28,13 @@ class RewardTranslation(TranslationOptions):
 @register(RewardCategory)
 class RewardCategoryTranslation(TranslationOptions):
     fields = ("name",)
+
+
+@register(ProcessingPurpose)
+class ProcessingPurposeTranslation(TranslationOptions):
+    fields = ("name", "description")
+
+
+@register(NoticeVersion)
+class NoticeVersionTranslation(TranslationOptions):
+    fields = ("title", "body")

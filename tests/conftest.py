@@ -93,6 +93,19 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pytest_collection_modifyitems(items):
+    """Database tests may use every database: personal data lives in the residency ones too."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        uses_db = marker is not None or {"db", "transactional_db"} & set(item.fixturenames)
+        if not uses_db or (marker is not None and "databases" in marker.kwargs):
+            continue
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        if "transactional_db" in item.fixturenames:
+            kwargs["transaction"] = True
+        item.add_marker(pytest.mark.django_db(databases="__all__", **kwargs), append=False)
+
+
 def pytest_sessionstart(session):
     """In CI the PostgreSQL run must really use PostgreSQL, so its locking tests cannot silently skip."""
     from django.db import connection

@@ -64,6 +64,7 @@ class EntryType(models.TextChoices):
     EXPIRY = "expiry", _("expired")
     ADJUSTMENT = "adjustment", _("adjusted")
     BONUS = "bonus", _("bonus")
+    FORFEIT = "forfeit", _("forfeited on erasure")
 
 
 class LedgerEntry(AppendOnlyModel):

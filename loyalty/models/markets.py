@@ -42,6 +42,17 @@ def validate_regimes(value: object) -> None:
         )
 
 
+class ResidencyRegion(models.TextChoices):
+    """Where the personal data of a market's members is stored (see RESIDENCY_DATABASES)."""
+
+    EU = "eu", _("European Union")
+    UK = "uk", _("United Kingdom")
+    CN = "cn", _("China")
+    BR = "br", _("Brazil")
+    US = "us", _("United States")
+    REST = "row", _("rest of the world")
+
+
 class PointValueMode(models.TextChoices):
     PEGGED = "pegged", _("pegged to the base currency (follows exchange rates)")
     FIXED = "fixed", _("fixed in the market's currency")
@@ -70,6 +81,19 @@ class Market(models.Model):
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     regimes = models.JSONField(
         _("data-protection regimes"), default=list, blank=True, validators=[validate_regimes]
+    )
+    residency_region = models.CharField(
+        _("residency region"),
+        max_length=10,
+        choices=ResidencyRegion.choices,
+        default=ResidencyRegion.REST,
+        help_text=_("Where its members' personal data is stored."),
+    )
+    minimum_age = models.PositiveSmallIntegerField(
+        _("minimum membership age"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no minimum. With a minimum, members must give their birth date to join."),
     )
     points_per_unit = models.DecimalField(
         _("points per currency unit"),

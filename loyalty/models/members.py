@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -14,7 +16,11 @@ class MemberStatus(models.TextChoices):
 
 
 class Member(models.Model):
-    """A shopper enrolled in the program. Holds no personal data beyond a link to the host's user."""
+    """A shopper enrolled in the program: a pseudonym with no personal data beyond a link to the host's user.
+
+    The person's own data (birth date, country, consent evidence, request messages) lives in the
+    residency database of the member's market, found by ``subject_id``.
+    """
 
     # SET_NULL: if the host deletes its user, the membership stays as an anonymous record
     # so the points books remain whole.
@@ -39,8 +45,17 @@ class Member(models.Model):
         Tier, verbose_name=_("tier"), on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
-    # Personal data: used for the birthday bonus only (see BIRTHDAY_REQUIRES_CONSENT).
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    subject_id = models.UUIDField(_("pseudonymous id"), default=uuid.uuid4, unique=True, editable=False)
+    restricted_at = models.DateTimeField(
+        _("processing restricted since"),
+        null=True,
+        blank=True,
+        help_text=_("While restricted, nothing beyond the membership itself is processed."),
+    )
+    legal_hold = models.CharField(
+        _("legal hold"), max_length=255, blank=True, help_text=_("Why this member must not be erased now.")
+    )
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
     referral_code = models.CharField(_("referral code"), max_length=16, unique=True, null=True, blank=True)
 
     class Meta:

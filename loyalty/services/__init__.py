@@ -8,6 +8,14 @@ from .catalog import (
     mark_redemption_used,
     redeem_reward,
 )
+from .consent import (
+    activate_purpose,
+    has_consent,
+    publish_notice,
+    rebuild_consent_states,
+    record_consent,
+    require_consent,
+)
 from .earning import OrderLine, simulate_order
 from .engagement import (
     apply_referral_code,
@@ -20,10 +28,34 @@ from .markets import change_market
 from .members import enroll_member
 from .orders import cancel_order, confirm_order, record_order, record_refund
 from .points import adjust_points, spend_points
+from .privacy import (
+    apply_retention,
+    erase_member,
+    extend_request,
+    fulfil_request,
+    hold_request,
+    open_request,
+    record_transfer,
+    reject_request,
+)
 from .rates import pin_exchange_rate, refresh_exchange_rates, unpin_exchange_rate
 from .tiers import EvaluationResult, evaluate_tiers, grant_tier
 
 __all__ = [
+    "activate_purpose",
+    "has_consent",
+    "publish_notice",
+    "rebuild_consent_states",
+    "record_consent",
+    "require_consent",
+    "apply_retention",
+    "erase_member",
+    "extend_request",
+    "fulfil_request",
+    "hold_request",
+    "open_request",
+    "record_transfer",
+    "reject_request",
     "redeem_reward",
     "mark_redemption_used",
     "fulfil_redemption",

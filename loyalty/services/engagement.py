@@ -31,6 +31,7 @@ from ..models import (
     LedgerEntry,
     Member,
     MemberEvent,
+    MemberProfile,
     MemberStatus,
     OrderRecord,
     PointsAccount,
@@ -38,7 +39,9 @@ from ..models import (
     ReferralStatus,
     TierStatus,
 )
+from ..routers import residency_databases
 from ..signals import challenge_completed, points_earned, send_on_commit
+from .consent import has_consent
 from .earning import Contribution, RuleContext, applicable_rules, record_contributions, run_rules
 from .ledger import apply_credit, create_lot, ledger_key, lock_account, lot_expiry, save_account, write_entry
 from .tiers import record_qualifying
@@ -231,40 +234,76 @@ def pay_referral(account: PointsAccount, at: datetime) -> None:
     referral.save(update_fields=["status", "rewarded_at"])
 
 
+BIRTHDAY_PURPOSE = "birthday_rewards"
+
 # Birthdays ---------------------------------------------------------------------------------------
 
 
 def award_birthday_bonuses(*, now: datetime | None = None) -> int:
     """Pay the birthday rules to members whose birthday it is in their time zone; returns how many.
 
+    Birth dates are read from the profiles in every residency database. With
+    ``BIRTHDAY_REQUIRES_CONSENT`` only members who consented to ``birthday_rewards`` are paid.
     Safe to run as often as wanted: a member is paid once per year of their local calendar.
     Run it at least every few hours so that every time zone's day is seen.
     """
     now = now or timezone.now()
-    if loyalty_settings.BIRTHDAY_REQUIRES_CONSENT:
-        return 0
     if not EarnRule.objects.filter(event=EarnEvent.BIRTHDAY, is_active=True).exists():
         return 0
-    celebrating = Member.objects.filter(status=MemberStatus.ACTIVE, birth_date__isnull=False)
+    # Somewhere on Earth it is one of these days now.
+    days = {(now + timedelta(hours=offset)).date() for offset in (-12, 0, 14)}
+    born = Q()
+    for day in days:
+        born |= _birthday_on(day)
     paid = 0
-    for zone in celebrating.values_list("time_zone", flat=True).distinct().order_by("time_zone"):
-        today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
-        members = (
-            celebrating.filter(time_zone=zone).filter(_birthday_on(today)).select_related("market", "tier")
-        )
-        for member in members.iterator(chunk_size=500):
-            record, created = _record_event(
-                member, EarnEvent.BIRTHDAY, event_id=str(today.year), occurred_at=now
+    for db in residency_databases():
+        subjects = MemberProfile.objects.using(db).filter(born).values_list("subject_id", flat=True)
+        for chunk in _chunks(subjects.iterator(chunk_size=500), 500):
+            members = Member.objects.filter(subject_id__in=chunk, status=MemberStatus.ACTIVE).select_related(
+                "market", "tier"
             )
-            paid += created and record.points > 0
+            profiles = {
+                profile.subject_id: profile.birth_date
+                for profile in MemberProfile.objects.using(db).filter(subject_id__in=chunk)
+            }
+            for member in members:
+                today = now.astimezone(zoneinfo.ZoneInfo(member.time_zone)).date()
+                if not _is_birthday(profiles[member.subject_id], today):
+                    continue
+                if loyalty_settings.BIRTHDAY_REQUIRES_CONSENT and not has_consent(member, BIRTHDAY_PURPOSE):
+                    continue
+                record, created = _record_event(
+                    member, EarnEvent.BIRTHDAY, event_id=str(today.year), occurred_at=now
+                )
+                paid += created and record.points > 0
     return paid
 
 
+def _chunks(items, size: int):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _is_birthday(birth_date: date, day: date) -> bool:
+    if (birth_date.month, birth_date.day) == (day.month, day.day):
+        return True
+    return (birth_date.month, birth_date.day) == (2, 29) and _is_leap_day_elsewhere(day)
+
+
+def _is_leap_day_elsewhere(day: date) -> bool:
+    return day.month == 2 and day.day == 28 and (day + timedelta(days=1)).month == 3
+
+
 def _birthday_on(day: date) -> Q:
-    """Members born on ``day``; those born on 29 February celebrate on the 28th in other years."""
+    """Profiles born on ``day``; those born on 29 February celebrate on the 28th in other years."""
     born = Q(birth_date__month=day.month, birth_date__day=day.day)
-    leap_day_elsewhere = day.month == 2 and day.day == 28 and (day + timedelta(days=1)).month == 3
-    if leap_day_elsewhere:
+    if _is_leap_day_elsewhere(day):
         born |= Q(birth_date__month=2, birth_date__day=29)
     return born
 

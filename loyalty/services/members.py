@@ -5,9 +5,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..exceptions import AlreadyEnrolled, InvalidLanguage, InvalidTimestamp, UnknownMarket
+from ..exceptions import (
+    AlreadyEnrolled,
+    BelowMinimumAge,
+    BirthDateRequired,
+    InvalidLanguage,
+    InvalidTimestamp,
+    UnknownMarket,
+)
 from ..models import EarnEvent, Market, Member, PointsAccount
 from ..signals import member_enrolled, send_on_commit
+from .consent import age_on, save_profile
 from .engagement import apply_referral_code, award_event, referral_code_for
 from .tiers import start_status
 
@@ -43,24 +51,30 @@ def enroll_member(
     language: str | None = None,
     referral_code: str | None = None,
     birth_date: date | None = None,
+    country: str = "",
 ) -> Member:
     """Enroll ``user`` in ``market`` (a Market or its code). Enrolling again returns the existing member.
 
     The new member gets the tier open to all and the sign-up rules' points; with ``referral_code``
-    the referral is recorded (a bad code refuses the enrolment and writes nothing).
+    the referral is recorded (a bad code refuses the enrolment and writes nothing). The birth date
+    and country go to the member's profile in the market's residency database. A market with a
+    minimum age needs the birth date and refuses younger people. No consent is given by enrolling.
     """
     market = resolve_market(market)
     language = checked_language(language or market.default_language)
     if birth_date is not None and (not isinstance(birth_date, date) or birth_date > timezone.now().date()):
         raise InvalidTimestamp()
+    check_minimum_age(market, birth_date)
     existing = Member.objects.filter(user=user).select_related("market").first()
     if existing is not None:
         return _same_market_or_error(existing, market)
     try:
         with transaction.atomic():
-            member = _create_member(user, market, language, birth_date)
+            member = _create_member(user, market, language)
             if referral_code:
                 apply_referral_code(member, referral_code)
+            if birth_date is not None or country:
+                save_profile(member, birth_date=birth_date, country=country)
     except IntegrityError:
         # A concurrent enrolment of the same user won the race.
         return _same_market_or_error(Member.objects.get(user=user), market)
@@ -74,7 +88,16 @@ def _same_market_or_error(member: Member, market: Market) -> Member:
     return member
 
 
-def _create_member(user, market: Market, language: str, birth_date: date | None) -> Member:
+def check_minimum_age(market: Market, birth_date: date | None) -> None:
+    if market.minimum_age is None:
+        return
+    if birth_date is None:
+        raise BirthDateRequired()
+    if age_on(birth_date, timezone.localdate()) < market.minimum_age:
+        raise BelowMinimumAge()
+
+
+def _create_member(user, market: Market, language: str) -> Member:
     while True:
         number = new_member_number()
         if not Member.objects.filter(number=number).exists():
@@ -86,7 +109,6 @@ def _create_member(user, market: Market, language: str, birth_date: date | None)
         market=market,
         language=language,
         time_zone=market.time_zone,
-        birth_date=birth_date,
         enrolled_at=now,
     )
     account = PointsAccount.objects.create(member=member)

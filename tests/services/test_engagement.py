@@ -28,6 +28,7 @@ from loyalty.services import (
     record_order,
     referral_code_for,
 )
+from loyalty.services.consent import save_profile
 from tests.helpers import account_of, assert_books_balance, eur
 
 UTC = ZoneInfo("UTC")
@@ -167,7 +168,7 @@ def birthday_rule(db, settings):
 
 def born(make_member, make_market, zone: str, birth_date: date):
     member = make_member(market=make_market(zone.split("/")[-1][:10].upper(), "EUR", time_zone=zone))
-    Member.objects.filter(pk=member.pk).update(birth_date=birth_date)
+    save_profile(member, birth_date=birth_date)
     return member
 
 
