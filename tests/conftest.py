@@ -29,8 +29,9 @@ def market(db) -> Market:
 @pytest.fixture
 def make_market(db):
     def make(
-        code: str, currency: str, rate: str = "1", language: str = "en", time_zone: str = "UTC"
+        code: str, currency: str, rate: str = "1", language: str = "en", time_zone: str = "UTC", **fields
     ) -> Market:
+        """``fields``: other market fields, e.g. regimes, countries, residency_region, minimum_age."""
         return Market.objects.create(
             code=code,
             name=code,
@@ -38,7 +39,47 @@ def make_market(db):
             default_language=language,
             time_zone=time_zone,
             points_per_unit=Decimal(rate),
+            **fields,
         )
+
+    return make
+
+
+@pytest.fixture
+def make_purpose(db):
+    """An active purpose with a published notice (version 1, in English and German).
+
+    ``bases`` maps a regime to (lawful basis, consent kind); by default every regime asks for
+    opt-in consent, and PIPL for a separate consent where PIPL wants one.
+    """
+    from loyalty.models import NoticeVersion, ProcessingPurpose, PurposeBasis, PurposeCategory, Regime
+    from loyalty.services import activate_purpose, publish_notice
+
+    def make(code="marketing_email", *, bases=None, notice=True, active=True, **fields):
+        fields.setdefault("category", code if code in PurposeCategory.values else PurposeCategory.OTHER)
+        fields.setdefault("name", code.replace("_", " ").capitalize())
+        purpose = ProcessingPurpose.objects.create(code=code, **fields)
+        if bases is None:
+            separate = "separate" if purpose.needs_pipl_separate_consent else "opt_in"
+            bases = {regime: ("consent", "opt_in") for regime in Regime.values} | {
+                "pipl": ("consent", separate)
+            }
+        for regime, (basis, kind) in bases.items():
+            PurposeBasis.objects.create(purpose=purpose, regime=regime, lawful_basis=basis, consent_kind=kind)
+        if notice:
+            publish_notice(
+                NoticeVersion.objects.create(
+                    purpose=purpose,
+                    version=1,
+                    title=f"About {purpose.name}",
+                    body=f"What we do for {purpose.name}.",
+                    title_de=f"Über {purpose.name}",
+                    body_de=f"Was wir für {purpose.name} tun.",
+                )
+            )
+        if active:
+            activate_purpose(purpose)
+        return purpose
 
     return make
 
