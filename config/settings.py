@@ -151,6 +151,7 @@ CELERY_BEAT_SCHEDULE = {
     "loyalty-birthdays": {"task": "loyalty.tasks.award_birthday_bonuses", "schedule": 60 * 60},
     "loyalty-challenges": {"task": "loyalty.tasks.close_challenges", "schedule": 60 * 60},
     "loyalty-expire-rewards": {"task": "loyalty.tasks.expire_redemptions", "schedule": 60 * 60},
+    "loyalty-retention": {"task": "loyalty.tasks.apply_retention", "schedule": 24 * 60 * 60},
 }
 
 LOYALTY = {

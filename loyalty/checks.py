@@ -105,6 +105,33 @@ def check_settings(app_configs=None, **kwargs):
 
 
 @register(Tags.compatibility)
+def check_residency(app_configs=None, **kwargs):
+    """Each residency database must exist, and only the router can send personal data to it."""
+    databases = user_settings().get("RESIDENCY_DATABASES", DEFAULTS["RESIDENCY_DATABASES"])
+    if not isinstance(databases, dict):
+        return [
+            Error("LOYALTY['RESIDENCY_DATABASES'] must map regions to database aliases.", id="loyalty.E012")
+        ]
+    errors = [
+        Error(
+            f"LOYALTY['RESIDENCY_DATABASES'][{region!r}] names {alias!r}, which is not in DATABASES.",
+            id="loyalty.E012",
+        )
+        for region, alias in databases.items()
+        if alias not in settings.DATABASES
+    ]
+    if databases and "loyalty.routers.ResidencyRouter" not in settings.DATABASE_ROUTERS:
+        errors.append(
+            Error(
+                "LOYALTY['RESIDENCY_DATABASES'] is set but the residency router is not installed.",
+                hint='Add "loyalty.routers.ResidencyRouter" to DATABASE_ROUTERS.',
+                id="loyalty.E013",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
 def check_installed_apps(app_configs=None, **kwargs):
     errors = [
         Error(

@@ -162,7 +162,7 @@ REGISTRY: tuple[Section, ...] = (
         "memberships",
         "loyalty.MembershipPurchase",
         "member",
-        ("product__code", "order", "tier__code", "status", "starts_at", "ends_at"),
+        ("product__sku", "order", "tier__code", "status", "starts_at", "ends_at"),
     ),
     Section(
         "market_changes",

@@ -102,3 +102,9 @@ def _when(value: str | None):
 def expire_redemptions(now: str | None = None) -> int:
     """Expire rewards whose validity ended unused (``EXPIRED_REWARD_POLICY``); returns how many."""
     return services.expire_redemptions(now=_when(now))
+
+
+@shared_task(name="loyalty.tasks.apply_retention", **RETRY)
+def apply_retention(now: str | None = None) -> int:
+    """Apply the retention policies; returns how many rows were erased or purged."""
+    return sum(run.affected for run in services.apply_retention(now=_when(now)))

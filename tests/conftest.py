@@ -50,12 +50,14 @@ def make_purpose(db):
     """An active purpose with a published notice (version 1, in English and German).
 
     ``bases`` maps a regime to (lawful basis, consent kind); by default every regime asks for
-    opt-in consent, and PIPL for a separate consent where PIPL wants one.
+    opt-in consent, and PIPL for a separate consent where PIPL wants one. ``required``: required
+    for the membership.
     """
     from loyalty.models import NoticeVersion, ProcessingPurpose, PurposeBasis, PurposeCategory, Regime
     from loyalty.services import activate_purpose, publish_notice
 
-    def make(code="marketing_email", *, bases=None, notice=True, active=True, **fields):
+    def make(code="marketing_email", *, bases=None, notice=True, active=True, required=False, **fields):
+        fields["required_for_service"] = required
         fields.setdefault("category", code if code in PurposeCategory.values else PurposeCategory.OTHER)
         fields.setdefault("name", code.replace("_", " ").capitalize())
         purpose = ProcessingPurpose.objects.create(code=code, **fields)

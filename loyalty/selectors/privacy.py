@@ -43,7 +43,7 @@ def section_rows(section: Section, member: Member) -> list[dict]:
         db = residency_database(member.market.residency_region)
         rows = model.objects.using(db).filter(subject_id=member.subject_id)
     else:
-        rows = model.objects.filter(**{section.member: member})
+        rows = model.objects.filter(**{section.member: member.pk})
     values = rows.order_by("pk").values(*section.fields)
     return json.loads(json.dumps(list(values), cls=DjangoJSONEncoder))
 

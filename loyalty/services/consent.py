@@ -223,7 +223,7 @@ def record_consent(
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=member.pk).first()
         state = ConsentState.objects.filter(member=member, purpose=purpose).first()
-        if _same_decision(state, action, notice, actor):
+        if _same_decision(state, action, notice, actor, separate):
             return state
         event = ConsentEvent.objects.create(
             member=member,
@@ -247,11 +247,14 @@ def record_consent(
     return state
 
 
-def _same_decision(state: ConsentState | None, action: str, notice, actor: str) -> bool:
+def _same_decision(state: ConsentState | None, action: str, notice, actor: str, separate: bool) -> bool:
+    """Whether the decision adds nothing to the state (a separate grant after a bundled one does)."""
     if state is None or state.status != _STATUS_OF[action]:
         return False
-    return state.notice_version_id == (notice.pk if notice else None) and (
-        state.by_guardian == (actor == ConsentActor.GUARDIAN)
+    return (
+        state.notice_version_id == (notice.pk if notice else None)
+        and state.by_guardian == (actor == ConsentActor.GUARDIAN)
+        and (state.is_separate or not separate)
     )
 
 

@@ -402,8 +402,11 @@ def _erasure_note(result: Erasure) -> str:
 # Retention ----------------------------------------------------------------------------------------
 
 
-def apply_retention(*, now: datetime | None = None) -> list[RetentionRun]:
-    """Apply every active retention policy once; running it again removes nothing more."""
+def apply_retention(*, now: datetime | None = None, progress=None) -> list[RetentionRun]:
+    """Apply every active retention policy once; running it again removes nothing more.
+
+    Each policy's run is logged as a ``RetentionRun`` and passed to ``progress`` when given.
+    """
     now = now or timezone.now()
     runs = []
     for policy in RetentionPolicy.objects.filter(is_active=True).order_by("category"):
@@ -420,6 +423,8 @@ def apply_retention(*, now: datetime | None = None) -> list[RetentionRun]:
             cutoff,
         )
         runs.append(run)
+        if progress is not None:
+            progress(run)
     return runs
 
 
