@@ -20,6 +20,7 @@ messages: $(INSTALLED)
 
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --database cn --noinput
 	$(PY) manage.py loyalty_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 

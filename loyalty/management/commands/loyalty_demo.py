@@ -20,10 +20,12 @@ from loyalty.models import Challenge, EarnRule, Market, MembershipProduct, Rewar
 from loyalty.selectors.arbitrage import check_arbitrage
 
 from ._demo_catalog import seed_catalog
+from ._demo_privacy import seed_decisions, seed_privacy
 
 MARKETS = [
     {
         "code": "EU",
+        "residency_region": "eu",
         "name": "Europe",
         "countries": ["DE", "FR", "IT", "ES", "NL"],
         "default_currency": "EUR",
@@ -35,6 +37,7 @@ MARKETS = [
     },
     {
         "code": "CN",
+        "residency_region": "cn",
         "name": "China",
         "countries": ["CN"],
         "default_currency": "CNY",
@@ -45,6 +48,7 @@ MARKETS = [
     },
     {
         "code": "JP",
+        "residency_region": "row",
         "name": "Japan",
         "countries": ["JP"],
         "default_currency": "JPY",
@@ -54,6 +58,7 @@ MARKETS = [
     },
     {
         "code": "KW",
+        "residency_region": "row",
         "name": "Kuwait",
         "countries": ["KW"],
         "default_currency": "KWD",
@@ -65,6 +70,7 @@ MARKETS = [
         # No rate of its own: orders earn the program's base rate after conversion to EUR, and its
         # point value is fixed in BRL, decoupled from the exchange rate.
         "code": "BR",
+        "residency_region": "br",
         "name": "Brazil",
         "countries": ["BR"],
         "default_currency": "BRL",
@@ -249,6 +255,39 @@ MERCHANDISER_PERMISSIONS = (
     "view_redemption",
 )
 
+PRIVACY_PERMISSIONS = (
+    "view_member",
+    "change_member",
+    "view_processingpurpose",
+    "add_processingpurpose",
+    "change_processingpurpose",
+    "view_purposebasis",
+    "add_purposebasis",
+    "change_purposebasis",
+    "delete_purposebasis",
+    "view_noticeversion",
+    "add_noticeversion",
+    "change_noticeversion",
+    "publish_noticeversion",
+    "view_jurisdictionrule",
+    "change_jurisdictionrule",
+    "view_recipient",
+    "add_recipient",
+    "change_recipient",
+    "view_transfer",
+    "add_transfer",
+    "change_transfer",
+    "view_retentionpolicy",
+    "change_retentionpolicy",
+    "view_retentionrun",
+    "view_consentevent",
+    "view_consentstate",
+    "view_suppressionentry",
+    "view_datasubjectrequest",
+    "handle_privacy_request",
+    "erase_member",
+)
+
 
 class Command(BaseCommand):
     help = "Seed demo markets, logins and points history (idempotent) and print the demo logins."
@@ -263,10 +302,13 @@ class Command(BaseCommand):
             check_arbitrage()
             self.stdout.write("Tiers, earning rules, a challenge and the reward catalog...")
             self._program(markets, now)
+            self.stdout.write("Privacy: purposes, notices and a recipient abroad...")
+            seed_privacy()
             self.stdout.write("Staff...")
             passwords = {"admin": self._login("admin", superuser=True)}
             passwords["support"] = self._login("support", permissions=SUPPORT_PERMISSIONS)
             passwords["merchandiser"] = self._login("merchandiser", permissions=MERCHANDISER_PERMISSIONS)
+            passwords["privacy"] = self._login("privacy", permissions=PRIVACY_PERMISSIONS)
             User = get_user_model()
             admin = User.objects.get(username="admin")
             self.stdout.write("Shoppers and their history...")
@@ -280,6 +322,7 @@ class Command(BaseCommand):
                 )
                 referrer = referrer or member
                 self._history(member, orders, now)
+            seed_decisions({name: User.objects.get(username=name) for name, _m, _o in SHOPPERS}, now)
             alice = User.objects.get(username="alice").loyalty_member
             services.spend_points(alice, points=50, idempotency_key="demo-voucher-1", reason="voucher")
             services.adjust_points(
@@ -300,7 +343,7 @@ class Command(BaseCommand):
         services.redeem_reward(alice, Reward.objects.get(code="voucher-5"), idempotency_key=f"demo-{gift.pk}")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (passwords are new on every run):"))
         self.stdout.write(f"  admin console  http://127.0.0.1:8000/admin/    admin / {passwords['admin']}")
-        for username in ("support", "merchandiser"):
+        for username in ("support", "merchandiser", "privacy"):
             self.stdout.write(
                 f"  {username:<14} http://127.0.0.1:8000/admin/    {username} / {passwords[username]}"
             )
