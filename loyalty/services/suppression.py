@@ -1,14 +1,22 @@
 """Suppression: keyed hashes of erased members' addresses, so they are never marketed to again."""
 
+from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from ..models import CollectionMethod, ConsentActor, ConsentEvent, Member, SuppressionEntry
 from ..privacy import privacy_adapter
 
 
-def address_hash(address: str) -> str:
+def address_hash(address: str, key: str | None = None) -> str:
     """A keyed hash of a normalised address: equal for the same address, unreadable without the key."""
-    return salted_hmac("loyalty.suppression", address.strip().lower(), algorithm="sha256").hexdigest()
+    return salted_hmac(
+        "loyalty.suppression", address.strip().lower(), secret=key, algorithm="sha256"
+    ).hexdigest()
+
+
+def _address_hashes(address: str) -> list[str]:
+    """The address's hash under the secret key and each fallback key (entries made before a rotation)."""
+    return [address_hash(address, key) for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
 
 
 def suppress(addresses: list[str]) -> int:
@@ -31,7 +39,11 @@ def is_suppressed(member: Member, consent: ConsentEvent | None) -> bool:
     """
     if member.user is None:
         return False
-    hashes = [address_hash(address) for address in privacy_adapter().contact_addresses(member.user)]
+    hashes = [
+        digest
+        for address in privacy_adapter().contact_addresses(member.user)
+        for digest in _address_hashes(address)
+    ]
     entry = SuppressionEntry.objects.filter(identifier_hash__in=hashes).order_by("-created_at").first()
     if entry is None:
         return False
