@@ -354,3 +354,35 @@ class TransferRefused(LoyaltyError):
     code = "transfer_refused"
     default_detail = _("The member's data cannot be sent to this recipient.")
     status_code = 403
+
+
+class InvalidPurposeCode(LoyaltyError):
+    code = "invalid_purpose"
+    default_detail = _("Name the purpose by its code.")
+
+
+class InvalidConsentDecision(LoyaltyError):
+    code = "invalid_decision"
+    default_detail = _("The decision must be grant, withdraw or refuse.")
+
+
+class InvalidNoticeVersion(LoyaltyError):
+    code = "invalid_notice_version"
+    default_detail = _("Send the version number of the notice you were shown.")
+
+
+class ConfirmationRequired(LoyaltyError):
+    code = "confirmation_required"
+    default_detail = _(
+        "Erasure closes your membership and forfeits your remaining points; confirm that you want it."
+    )
+
+
+class InvalidRequestMessage(LoyaltyError):
+    code = "invalid_message"
+    default_detail = _("The message must be a text of at most 5,000 characters.")
+
+
+class InvalidExportFormat(LoyaltyError):
+    code = "invalid_export_format"
+    default_detail = _("The format must be json or csv.")

@@ -13,4 +13,8 @@ urlpatterns = [
     path("rewards/<int:reward_id>/redeem/", views.redeem, name="reward-redeem"),
     path("rewards/mine/", views.my_rewards, name="my-rewards"),
     path("rewards/mine/<int:redemption_id>/cancel/", views.cancel_reward, name="cancel-redemption"),
+    path("privacy/", views.privacy_center, name="privacy"),
+    path("privacy/consents/", views.privacy_consent, name="privacy-consent"),
+    path("privacy/requests/", views.privacy_request, name="privacy-request"),
+    path("privacy/exports/<str:token>/", views.privacy_export, name="privacy-export"),
 ]

@@ -1,5 +1,6 @@
 """Member-center pages for shoppers."""
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,13 +16,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from djmoney.money import Money
@@ -29,20 +31,46 @@ from djmoney.money import Money
 from .api.filters import CatalogFilter
 from .conf import loyalty_settings
 from .exceptions import (
+    BelowMinimumAge,
+    BirthDateRequired,
+    ExportExpired,
+    ExportNotFound,
+    InvalidConsentDecision,
+    InvalidExportFormat,
+    InvalidTimestamp,
     LoyaltyError,
     NotAMember,
+    NoticeOutdated,
     RedemptionLimitReached,
     RedemptionNotFound,
     RewardNotFound,
     RewardUnavailable,
 )
-from .models import LedgerEntry, LimitPeriod, Member, Redemption, RedemptionStatus, Reward, RewardType, Tier
+from .forms import JoinForm, PrivacyRequestForm
+from .models import (
+    EXPORT_KINDS,
+    CollectionMethod,
+    ConsentAction,
+    DataExport,
+    LedgerEntry,
+    LimitPeriod,
+    Market,
+    Member,
+    Redemption,
+    RedemptionStatus,
+    RequestChannel,
+    Reward,
+    RewardType,
+    Tier,
+)
 from .money import quantize_money, shown_spend
 from .selectors import member_for_user, member_summary, recent_entries
 from .selectors.catalog import (
     CatalogItem,
     catalog_items,
+    content_languages,
     entry_redemption,
+    localized,
     member_can_cancel,
     member_redemption,
     member_redemptions,
@@ -52,8 +80,19 @@ from .selectors.catalog import (
     visible_offers,
     with_redemptions,
 )
+from .selectors.consents import ConsentItem, consent_items, join_items
+from .selectors.privacy import export_csv_zip, export_json
+from .selectors.privacy_requests import downloadable_export, member_request_rows, open_requests
 from .selectors.tiers import TierProgress, member_challenges, referral_stats, tier_progress
-from .services import cancel_redemption, enroll_member, redeem_reward, referral_code_for
+from .services import (
+    cancel_redemption,
+    enroll_member,
+    open_request,
+    record_consent,
+    redeem_reward,
+    referral_code_for,
+)
+from .services.privacy import mark_downloaded
 
 REFERRAL_PARAMETER = "ref"
 
@@ -63,15 +102,12 @@ def member_center(request):
     try:
         member = member_for_user(request.user)
     except NotAMember:
-        return render(
-            request,
-            "loyalty/join.html",
-            {
-                "base_template": loyalty_settings.BASE_TEMPLATE,
-                "can_join": bool(loyalty_settings.DEFAULT_MARKET),
-                "referral_code": request.GET.get(REFERRAL_PARAMETER, "").strip(),
-            },
+        market = join_market()
+        form = JoinForm(
+            initial={REFERRAL_PARAMETER: request.GET.get(REFERRAL_PARAMETER, "").strip()},
+            minimum_age=market.minimum_age if market else None,
         )
+        return join_page(request, form, market)
     with translation.override(member.language), timezone.override(member.time_zone):
         code = referral_code_for(member)
         challenges = member_challenges(member)
@@ -95,20 +131,97 @@ def member_center(request):
 @login_required
 @require_POST
 def join(request):
-    code = request.POST.get(REFERRAL_PARAMETER, "").strip()
+    """Enrol in the default market, then record a decision for each purpose the form asked about."""
+    if Member.objects.filter(user=request.user).exists():
+        return redirect("loyalty:member-center")
+    market = join_market()
+    form = JoinForm(request.POST, minimum_age=market.minimum_age if market else None)
+    if not form.is_valid():
+        return join_page(request, form, market, status=400)
     try:
-        enroll_member(
+        member = enroll_member(
             request.user,
             market=loyalty_settings.DEFAULT_MARKET or "",
             language=translation.get_language(),
-            referral_code=code or None,
+            referral_code=form.cleaned_data[REFERRAL_PARAMETER].strip() or None,
+            birth_date=form.cleaned_data["birth_date"],
         )
+    except (BelowMinimumAge, BirthDateRequired, InvalidTimestamp) as error:
+        form.add_error("birth_date", str(error.detail))
+        return join_page(request, form, market, status=400)
     except LoyaltyError as error:
-        messages.error(request, error.detail)
-        if code:
-            # Back to the join form with the code as typed, so it can be corrected.
-            return redirect(f"{reverse('loyalty:member-center')}?{urlencode({REFERRAL_PARAMETER: code})}")
+        form.add_error(None, str(error.detail))
+        return join_page(request, form, market, status=400)
+    if market is not None and not record_join_decisions(request, member, join_items(market, member.language)):
+        return redirect("loyalty:privacy")
     return redirect("loyalty:member-center")
+
+
+def join_market() -> Market | None:
+    """The market newcomers join (None when joining is closed or the market is unknown)."""
+    code = loyalty_settings.DEFAULT_MARKET
+    return Market.objects.filter(code=code, is_active=True).first() if code else None
+
+
+def join_page(request, form: JoinForm, market: Market | None, status: int = 200):
+    """The join form: the referral code, the birth date and the optional purposes, none ticked."""
+    shown = form.data.getlist("purposes") if form.is_bound else []
+    ticked = set(form.data.getlist("consent")) if form.is_bound else set()
+    return render(
+        request,
+        "loyalty/join.html",
+        {
+            "base_template": loyalty_settings.BASE_TEMPLATE,
+            "can_join": bool(loyalty_settings.DEFAULT_MARKET),
+            "form": form,
+            "minimum_age": market.minimum_age if market else None,
+            "purposes": [
+                (item, item.code in ticked and item.code in shown)
+                for item in (join_items(market, translation.get_language()) if market else [])
+            ],
+        },
+        status=status,
+    )
+
+
+def record_join_decisions(request, member: Member, items: list[ConsentItem]) -> bool:
+    """Grant the purposes ticked on the join form and refuse the others it showed; False if one failed.
+
+    The decisions are not separate consents (``separate=False``): several were made on one form. A
+    grant against a notice that changed since the form was shown, or that only a guardian may give,
+    is not recorded; the member is told and decides in the privacy center.
+    """
+    recorded = True
+    shown = set(request.POST.getlist("purposes"))
+    ticked = set(request.POST.getlist("consent"))
+    evidence = request_evidence(request)
+    for item in items:
+        if item.code not in shown:
+            continue
+        action = ConsentAction.GRANTED if item.code in ticked else ConsentAction.REFUSED
+        try:
+            record_consent(
+                member,
+                item.code,
+                action,
+                method=CollectionMethod.WEB,
+                notice_version=shown_notice_version(request.POST.get(f"notice-{item.code}")),
+                separate=False,
+                collection_point="join",
+                language=member.language,
+                **evidence,
+            )
+        except NoticeOutdated:
+            recorded = False
+            messages.warning(
+                request,
+                _("The notice about “%(purpose)s” changed while you joined; please read it and decide here.")
+                % {"purpose": item.name},
+            )
+        except LoyaltyError as error:
+            recorded = False
+            messages.warning(request, f"{item.name}: {error.detail}")
+    return recorded
 
 
 @login_required
@@ -552,6 +665,172 @@ def _share(track: str, current: Decimal | int, target: Decimal | int) -> str:
             % figures
         )
     return ngettext("%(current)s of %(target)s order", "%(current)s of %(target)s orders", target) % figures
+
+
+# The privacy center -------------------------------------------------------------------------------
+
+# The decisions a member makes about a purpose, as the page and the API name them.
+CONSENT_DECISIONS = {
+    "grant": ConsentAction.GRANTED,
+    "withdraw": ConsentAction.WITHDRAWN,
+    "refuse": ConsentAction.REFUSED,
+}
+EXPORT_FORMATS = ("json", "csv")
+PRIVACY_ANCHOR = re.compile(r"^[-\w]{1,50}$", re.ASCII)
+
+
+def request_evidence(request) -> dict:
+    """What a consent decision keeps of the request it came in: its id, IP address and browser."""
+    return {
+        "request_id": request.headers.get("X-Request-ID", "").strip() or uuid.uuid4().hex,
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+    }
+
+
+def shown_notice_version(value: object) -> int | None:
+    """The notice version a form or body says was shown: digits become a number, anything else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def export_download(export: DataExport, file_format: str) -> HttpResponse:
+    """The export as a JSON file or a ZIP of CSV files, to save rather than show; recorded as downloaded."""
+    if file_format == "csv":
+        body, content_type, extension = export_csv_zip(export.payload), "application/zip", "zip"
+    else:
+        body, content_type, extension = export_json(export.payload), "application/json; charset=utf-8", "json"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="my-data-{export.request_reference}.{extension}"'
+    response["Cache-Control"] = "no-store"
+    mark_downloaded(export)
+    return response
+
+
+@member_page
+def privacy_center(request, member: Member):
+    return privacy_page(request, member, PrivacyRequestForm())
+
+
+def privacy_page(request, member: Member, request_form: PrivacyRequestForm, status: int = 200):
+    """The member's consents with their notices, the request form and their requests."""
+    items = consent_items(member, member.language)
+    available = member.account.available
+    return render(
+        request,
+        "loyalty/privacy_center.html",
+        {
+            "base_template": loyalty_settings.BASE_TEMPLATE,
+            "decidable": [item for item in items if item.decidable],
+            "informed": [item for item in items if not item.decidable],
+            "form": request_form,
+            "rows": member_request_rows(member),
+            "available": available,
+            "available_text": number(available),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@member_page
+def privacy_consent(request, member: Member):
+    """Grant or withdraw one purpose: one button each way, on the privacy center."""
+    code = request.POST.get("purpose", "").strip()
+    target = reverse("loyalty:privacy") + (f"#purpose-{code}" if PRIVACY_ANCHOR.match(code) else "")
+    action = CONSENT_DECISIONS.get(request.POST.get("decision", ""))
+    if action is None:
+        messages.error(request, str(InvalidConsentDecision.default_detail))
+        return redirect(target)
+    try:
+        state = record_consent(
+            member,
+            code,
+            action,
+            method=CollectionMethod.WEB,
+            notice_version=shown_notice_version(request.POST.get("notice_version")),
+            separate=True,
+            language=member.language,
+            **request_evidence(request),
+        )
+    except NoticeOutdated:
+        messages.warning(
+            request,
+            _("This notice changed while you were reading it. Please read the new version and decide again."),
+        )
+    except LoyaltyError as error:
+        messages.error(request, str(error.detail))
+    else:
+        name = localized(state.purpose, "name", content_languages(member.language, member.market))
+        messages.success(request, CONSENT_CONFIRMATIONS[action] % {"purpose": name or state.purpose.name})
+    return redirect(target)
+
+
+CONSENT_CONFIRMATIONS = {
+    ConsentAction.GRANTED: _lazy(
+        "Thank you: you agreed to “%(purpose)s”. You can withdraw it here at any time."
+    ),
+    ConsentAction.WITHDRAWN: _lazy("You withdrew your consent to “%(purpose)s”."),
+    ConsentAction.REFUSED: _lazy("You declined “%(purpose)s”."),
+}
+
+
+@require_POST
+@member_page
+def privacy_request(request, member: Member):
+    """Send a data-subject request; erasure only once confirmed."""
+    form = PrivacyRequestForm(request.POST)
+    if not form.is_valid():
+        return privacy_page(request, member, form, status=400)
+    kind = form.cleaned_data["kind"]
+    already_open = open_requests(member).filter(kind=kind).exists()
+    try:
+        opened = open_request(
+            member, kind, channel=RequestChannel.MEMBER_CENTER, message=form.cleaned_data["message"]
+        )
+    except LoyaltyError as error:
+        messages.error(request, str(error.detail))
+        return redirect(reverse("loyalty:privacy") + "#requests")
+    figures = {
+        "reference": opened.reference,
+        "date": date_format(timezone.localtime(opened.due_at), "DATE_FORMAT"),
+    }
+    if already_open:
+        messages.info(
+            request, _("You already asked for this: request %(reference)s is due by %(date)s.") % figures
+        )
+    elif kind in EXPORT_KINDS:
+        messages.success(
+            request, _("Your data is ready: download it below (request %(reference)s).") % figures
+        )
+    else:
+        messages.success(
+            request, _("We received your request %(reference)s and will answer by %(date)s.") % figures
+        )
+    return redirect(reverse("loyalty:privacy") + "#requests")
+
+
+@member_page
+def privacy_export(request, member: Member, token: str):
+    """Download one's own export: 404 for anyone else's, 410 once the link has expired."""
+    try:
+        export = downloadable_export(member, token)
+    except ExportNotFound as error:
+        raise Http404(str(error.detail)) from error
+    except ExportExpired as error:
+        return render(
+            request,
+            "loyalty/privacy_export_expired.html",
+            {"base_template": loyalty_settings.BASE_TEMPLATE, "detail": error.detail},
+            status=410,
+        )
+    file_format = request.GET.get("format", "json")
+    if file_format not in EXPORT_FORMATS:
+        return HttpResponseBadRequest(str(InvalidExportFormat.default_detail))
+    return export_download(export, file_format)
 
 
 # Formatting in the active language ------------------------------------------------------------------

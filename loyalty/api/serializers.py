@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -315,3 +316,62 @@ class RedemptionSerializer(serializers.ModelSerializer):
 
     def get_cancellable(self, redemption: Redemption) -> bool:
         return member_can_cancel(redemption, timezone.now())
+
+
+class NoticeTextSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    text = serializers.CharField()
+    # The language the title and text are in ("": the notice's untranslated text).
+    language = serializers.CharField()
+    sha256 = serializers.CharField()
+
+
+class ConsentItemSerializer(serializers.Serializer):
+    """One purpose as the member sees it (a ``ConsentItem``); texts in the request's language."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField()
+    category_display = serializers.CharField()
+    required = serializers.BooleanField()
+    needs_consent = serializers.BooleanField()
+    separate = serializers.BooleanField()
+    notice = NoticeTextSerializer(allow_null=True)
+    # A consent status, or "not_asked".
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    by_guardian = serializers.BooleanField()
+    guardian_needed = serializers.BooleanField()
+
+
+class PrivacyRequestSerializer(serializers.Serializer):
+    """One of the member's privacy requests (a ``RequestRow``), with download links while they are valid."""
+
+    reference = serializers.CharField(source="request.reference")
+    kind = serializers.CharField(source="request.kind")
+    kind_display = serializers.CharField(source="request.get_kind_display")
+    status = serializers.CharField(source="request.status")
+    status_display = serializers.CharField(source="request.get_status_display")
+    received_at = serializers.DateTimeField(source="request.received_at")
+    due_at = serializers.DateTimeField(source="request.due_at")
+    extension_reason = serializers.CharField(source="request.extension_reason")
+    rejection_ground = serializers.CharField(source="request.rejection_ground")
+    rejection_ground_display = serializers.CharField(source="request.get_rejection_ground_display")
+    closed_at = serializers.DateTimeField(source="request.closed_at", allow_null=True)
+    download = serializers.SerializerMethodField()
+
+    def get_download(self, row) -> dict | None:
+        """Links to the export as JSON and as a ZIP of CSV files, and when they expire (null: none)."""
+        if row.export is None:
+            return None
+        url = reverse("loyalty-api:my-export", args=[row.export.token])
+        request = self.context.get("request")
+        absolute = request.build_absolute_uri if request else str
+        return {
+            "json": absolute(f"{url}?format=json"),
+            "csv": absolute(f"{url}?format=csv"),
+            "expires_at": serializers.DateTimeField().to_representation(row.export.expires_at),
+        }

@@ -13,8 +13,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ..conf import loyalty_settings
-from ..exceptions import IdempotencyKeyRequired, LoyaltyError
-from ..models import Member
+from ..exceptions import (
+    ConfirmationRequired,
+    IdempotencyKeyRequired,
+    InvalidConsentDecision,
+    InvalidExportFormat,
+    InvalidNoticeVersion,
+    InvalidPurposeCode,
+    InvalidRequestKind,
+    InvalidRequestMessage,
+    LoyaltyError,
+)
+from ..forms import MESSAGE_MAX_LENGTH
+from ..models import CollectionMethod, ConsentAction, Member, RequestChannel, RequestKind
 from ..selectors import ledger_entries, member_for_user, member_summary
 from ..selectors.catalog import (
     catalog_items,
@@ -25,17 +36,35 @@ from ..selectors.catalog import (
     visible_offers,
     with_redemptions,
 )
+from ..selectors.consents import consent_items
+from ..selectors.privacy_requests import downloadable_export, member_request_rows, open_requests
 from ..selectors.tiers import member_challenges, referral_stats, tier_ladder, tier_progress
-from ..services import apply_referral_code, cancel_redemption, redeem_reward, referral_code_for
-from ..views import join_link
+from ..services import (
+    apply_referral_code,
+    cancel_redemption,
+    open_request,
+    record_consent,
+    redeem_reward,
+    referral_code_for,
+)
+from ..views import (
+    CONSENT_DECISIONS,
+    EXPORT_FORMATS,
+    export_download,
+    join_link,
+    request_evidence,
+    shown_notice_version,
+)
 from .filters import CatalogFilter, LedgerEntryFilter, RedemptionFilter, filtered
 from .serializers import (
     AppliedReferralSerializer,
     CatalogItemSerializer,
     ChallengeSerializer,
+    ConsentItemSerializer,
     LadderTierSerializer,
     LedgerEntrySerializer,
     MemberSummarySerializer,
+    PrivacyRequestSerializer,
     RedemptionSerializer,
     ReferralSerializer,
     TierProgressSerializer,
@@ -232,3 +261,105 @@ def requested_quantity(data) -> object:
     if isinstance(quantity, str) and quantity.strip().isdigit():
         return int(quantity)
     return quantity
+
+
+# Privacy -------------------------------------------------------------------------------------------
+
+
+def body_of(request) -> dict:
+    return request.data if hasattr(request.data, "get") else {}
+
+
+class MyConsentsView(LoyaltyAPIView):
+    """GET: every active purpose with its notice and the member's decision; POST: decide about one.
+
+    POST ``{"purpose": code, "decision": "grant"|"withdraw"|"refuse", "notice_version": n}``: a grant
+    names the notice version the member was shown, and is refused when a newer one was published.
+    """
+
+    def get(self, request):
+        member = member_for_user(request.user)
+        language = member_language(request, member)
+        with translation.override(language):
+            return Response(ConsentItemSerializer(consent_items(member, language), many=True).data)
+
+    def post(self, request):
+        member = member_for_user(request.user)
+        data = body_of(request)
+        code, decision = data.get("purpose"), data.get("decision")
+        if not isinstance(code, str) or not code.strip():
+            raise InvalidPurposeCode()
+        action = CONSENT_DECISIONS.get(decision) if isinstance(decision, str) else None
+        if action is None:
+            raise InvalidConsentDecision()
+        version = data.get("notice_version")
+        # A grant names the version shown: a number, or null for a purpose without a notice.
+        named = "notice_version" in data and (version is None or shown_notice_version(version) is not None)
+        if action == ConsentAction.GRANTED and not named:
+            raise InvalidNoticeVersion()
+        language = member_language(request, member)
+        record_consent(
+            member,
+            code.strip(),
+            action,
+            method=CollectionMethod.API,
+            notice_version=shown_notice_version(version),
+            separate=True,
+            language=language,
+            **request_evidence(request),
+        )
+        with translation.override(language):
+            (item,) = [item for item in consent_items(member, language) if item.code == code.strip()]
+            return Response(ConsentItemSerializer(item).data)
+
+
+class MyPrivacyRequestsView(LoyaltyAPIView):
+    """GET: the member's privacy requests, newest first; POST: send one.
+
+    POST ``{"kind": ..., "message": optional, "confirm": true}``: erasure needs ``confirm``. Access and
+    portability are answered at once with download links. An open request of the same kind is
+    answered with 200 instead of a second request.
+    """
+
+    def get(self, request):
+        member = member_for_user(request.user)
+        with translation.override(member_language(request, member)):
+            rows = member_request_rows(member)
+            return Response(PrivacyRequestSerializer(rows, many=True, context={"request": request}).data)
+
+    def post(self, request):
+        member = member_for_user(request.user)
+        data = body_of(request)
+        kind, message = data.get("kind"), data.get("message") or ""
+        if not isinstance(kind, str) or kind not in RequestKind.values:
+            raise InvalidRequestKind()
+        if not isinstance(message, str) or len(message) > MESSAGE_MAX_LENGTH:
+            raise InvalidRequestMessage()
+        if kind == RequestKind.ERASURE and data.get("confirm") not in (True, "true"):
+            raise ConfirmationRequired()
+        already_open = open_requests(member).filter(kind=kind).exists()
+        opened = open_request(member, kind, channel=RequestChannel.API, message=message)
+        with translation.override(member_language(request, member)):
+            (row,) = [row for row in member_request_rows(member) if row.request.pk == opened.pk]
+            return Response(
+                PrivacyRequestSerializer(row, context={"request": request}).data,
+                status=status.HTTP_200_OK if already_open else status.HTTP_201_CREATED,
+            )
+
+
+class MyExportView(LoyaltyAPIView):
+    """Download the member's own export: ``?format=json`` (default) or ``csv`` (a ZIP of CSV files).
+
+    Anyone else's token is ``export_not_found`` (404), an expired link ``export_expired`` (410).
+    """
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``format`` names the file here, not a renderer: DRF must not answer 404 for ``csv``.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request, token):
+        export = downloadable_export(member_for_user(request.user), token)
+        file_format = request.query_params.get("format", "json")
+        if file_format not in EXPORT_FORMATS:
+            raise InvalidExportFormat()
+        return export_download(export, file_format)
