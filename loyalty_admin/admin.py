@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -25,6 +25,10 @@ from loyalty.exceptions import LoyaltyError
 from loyalty.models import (
     Challenge,
     ChallengeProgress,
+    CollectionMethod,
+    ConsentAction,
+    ConsentActor,
+    ConsentState,
     ContributionKind,
     EarnContribution,
     EarnRate,
@@ -46,6 +50,8 @@ from loyalty.models import (
     QualifyingEvent,
     Referral,
     RefundRecord,
+    Regime,
+    RequestChannel,
     Tier,
     TierChange,
     TierStatus,
@@ -57,10 +63,13 @@ from loyalty.services import (
     adjust_points,
     change_market,
     grant_tier,
+    open_request,
     pin_exchange_rate,
+    record_consent,
     simulate_order,
     unpin_exchange_rate,
 )
+from loyalty.services.consent import current_notice, is_minor, profile_of
 from loyalty.services.earning import RateRule
 
 from .forms import (
@@ -70,6 +79,8 @@ from .forms import (
     ChangeMarketForm,
     EarnRuleForm,
     GrantTierForm,
+    GuardianConsentForm,
+    OpenPrivacyRequestForm,
     SimulateOrderForm,
     TierForm,
 )
@@ -125,6 +136,28 @@ def action_page(model_admin, request, form, *, template: str, title, intro, subm
     )
 
 
+def apply_each(model_admin, request, rows, apply, *, done=None, skip=None, skipped="") -> int:
+    """Run a service on each row; a domain error is reported with the row's name and stops no other row.
+
+    Rows ``skip`` picks are left as they are and reported with ``skipped`` (naming the row as
+    ``%(code)s``); ``done(count)`` is the message for the rows that went through. Returns their count.
+    """
+    count = 0
+    for row in rows:
+        if skip is not None and skip(row):
+            model_admin.message_user(request, skipped % {"code": row}, messages.WARNING)
+            continue
+        try:
+            apply(row)
+        except LoyaltyError as error:
+            model_admin.message_user(request, f"{row}: {error.detail}", messages.ERROR)
+        else:
+            count += 1
+    if count and done is not None:
+        model_admin.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
+    return count
+
+
 def switch_active(model_admin, request, queryset, active: bool) -> int:
     """Set ``is_active`` on the selected rows that differ, log each change; returns how many changed."""
     rows = list(queryset.filter(is_active=not active).order_by("pk"))
@@ -149,6 +182,12 @@ class LocalTabbedTranslationAdmin(TranslationAdmin):
             "modeltranslation/js/tabbed_translation_fields.js",
         )
         css = {"all": ("modeltranslation/css/tabbed_translation_fields.css",)}
+
+
+class PrivacyMedia:
+    """The privacy console's badges and warnings (overdue requests, PIPL thresholds, minors)."""
+
+    css = {"all": ("loyalty_admin/privacy.css",)}
 
 
 def colour_swatch(colour: str, label: str = "") -> str:
@@ -185,6 +224,22 @@ def count_status_points(count: int) -> str:
 
 def count_orders(count: int) -> str:
     return ngettext("%(count)d order", "%(count)d orders", count) % {"count": count}
+
+
+def regime_labels(codes) -> str:
+    """``["gdpr", "pipl"]`` as "GDPR (EU/EEA), PIPL (China)"."""
+    return ", ".join(str(Regime(code).label) for code in codes)
+
+
+def describe_consent(state: ConsentState) -> str:
+    """A consent as staff read it: "Marketing e-mail: granted (notice version 2, by a guardian)"."""
+    details = []
+    if state.notice_version is not None:
+        details.append(_("notice version %(version)d") % {"version": state.notice_version.version})
+    if state.by_guardian:
+        details.append(str(_("by a guardian")))
+    text = _("%(purpose)s: %(status)s") % {"purpose": state.purpose, "status": state.get_status_display()}
+    return f"{text} ({', '.join(details)})" if details else text
 
 
 def moment(value, zone=None) -> str:
@@ -463,6 +518,11 @@ class MemberAdmin(RefusesForbiddenActions, admin.ModelAdmin):
         "tier_grant",
         "tier_paid",
         "tier_history_link",
+        "profile",
+        "consents",
+        "privacy_requests_link",
+        "restricted_at",
+        "erased_at",
     ]
     fieldsets = [
         (
@@ -498,9 +558,33 @@ class MemberAdmin(RefusesForbiddenActions, admin.ModelAdmin):
                 ),
             },
         ),
+        (
+            _("Privacy"),
+            {
+                "fields": [
+                    "profile",
+                    "consents",
+                    "privacy_requests_link",
+                    "restricted_at",
+                    "erased_at",
+                    "legal_hold",
+                ],
+                "description": _(
+                    "The profile is read from the database of the member's residency region. Record a "
+                    "guardian's consent or open a privacy request with the actions on the member list."
+                ),
+            },
+        ),
     ]
     inlines = [PointsAccountInline]
-    actions = ["adjust_points", "change_market", "grant_tier"]
+    Media = PrivacyMedia
+    actions = [
+        "adjust_points",
+        "change_market",
+        "grant_tier",
+        "record_guardian_consent",
+        "open_privacy_request",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -516,6 +600,9 @@ class MemberAdmin(RefusesForbiddenActions, admin.ModelAdmin):
 
     def has_grant_tier_permission(self, request):
         return request.user.has_perm("loyalty.grant_tier")
+
+    def has_open_privacy_request_permission(self, request):
+        return request.user.has_perm("loyalty.handle_privacy_request")
 
     @admin.action(description=_("Move the selected members to another market"), permissions=["change_market"])
     def change_market(self, request, queryset):
@@ -642,6 +729,144 @@ class MemberAdmin(RefusesForbiddenActions, admin.ModelAdmin):
     def tier_history_link(self, member):
         url = reverse("admin:loyalty_tierchange_changelist") + f"?q={member.number}"
         return format_html('<a href="{}">{}</a>', url, _("View the tier history"))
+
+    @admin.display(description=_("profile"))
+    def profile(self, member):
+        profile = profile_of(member)
+        if profile is None:
+            return self.get_empty_value_display()
+        unknown = _("unknown")
+        text = _("Born on %(birth_date)s; lives in %(country)s.") % {
+            "birth_date": date_format(profile.birth_date) if profile.birth_date else unknown,
+            "country": profile.country.name if profile.country else unknown,
+        }
+        if is_minor(member, profile=profile):
+            return format_html(
+                '{} <strong class="privacy-warning">{}</strong>',
+                text,
+                _("Below the digital consent age: consents need a guardian."),
+            )
+        return text
+
+    @admin.display(description=_("consents"))
+    def consents(self, member):
+        states = (
+            ConsentState.objects.filter(member=member)
+            .select_related("purpose", "notice_version")
+            .order_by("purpose__sort_order", "purpose__code")
+        )
+        events = reverse("admin:loyalty_consentevent_changelist") + f"?q={member.number}"
+        return format_html(
+            '{}<a href="{}">{}</a>',
+            format_html_join("", "<div>{}</div>", ((describe_consent(state),) for state in states)),
+            events,
+            _("View the consent history"),
+        )
+
+    @admin.display(description=_("privacy requests"))
+    def privacy_requests_link(self, member):
+        url = reverse("admin:loyalty_datasubjectrequest_changelist") + f"?q={member.number}"
+        return format_html('<a href="{}">{}</a>', url, _("View the member's privacy requests"))
+
+    @admin.action(description=_("Record a guardian's consent"), permissions=["change"])
+    def record_guardian_consent(self, request, queryset):
+        form = GuardianConsentForm(
+            request.POST if "apply" in request.POST else None, action="record_guardian_consent"
+        )
+        if form.is_valid():
+            purpose, verification = form.cleaned_data["purpose"], form.cleaned_data["verification"]
+            notice = current_notice(purpose)
+            apply_each(
+                self,
+                request,
+                queryset.select_related("market").order_by("pk"),
+                lambda member: record_consent(
+                    member,
+                    purpose.code,
+                    ConsentAction.GRANTED,
+                    method=CollectionMethod.ADMIN,
+                    actor=ConsentActor.GUARDIAN,
+                    operator=request.user,
+                    separate=True,
+                    notice_version=notice.version if notice else None,
+                    collection_point=verification,
+                ),
+                done=lambda count: ngettext(
+                    "Recorded a guardian's consent for %(count)d member.",
+                    "Recorded guardians' consent for %(count)d members.",
+                    count,
+                ),
+            )
+            return None
+        members = queryset.select_related("user", "market")
+        return self._action_page(
+            request,
+            form,
+            title=_("Record a guardian's consent"),
+            intro=ngettext(
+                "A parent or guardian consents for this member, after you verified who they are:",
+                "Parents or guardians consent for these %(count)d members, after you verified who they are:",
+                len(members),
+            )
+            % {"count": len(members)},
+            rows=[(member, member.market) for member in members],
+            submit_label=_("Record the consent"),
+        )
+
+    @admin.action(
+        description=_("Open a privacy request on the member's behalf"), permissions=["open_privacy_request"]
+    )
+    def open_privacy_request(self, request, queryset):
+        form = OpenPrivacyRequestForm(
+            request.POST if "apply" in request.POST else None, action="open_privacy_request"
+        )
+        if form.is_valid():
+            apply_each(
+                self,
+                request,
+                queryset.select_related("market").order_by("pk"),
+                lambda member: self._report_request(
+                    request,
+                    member,
+                    open_request(
+                        member,
+                        form.cleaned_data["kind"],
+                        channel=RequestChannel.CONSOLE,
+                        message=form.cleaned_data["message"],
+                        actor=request.user,
+                    ),
+                ),
+            )
+            return None
+        members = queryset.select_related("user", "market")
+        return self._action_page(
+            request,
+            form,
+            title=_("Open a privacy request"),
+            intro=ngettext(
+                "Open a privacy request on behalf of this member:",
+                "Open a privacy request on behalf of each of these %(count)d members:",
+                len(members),
+            )
+            % {"count": len(members)},
+            rows=[(member, regime_labels(member.market.regimes) or _("no regime")) for member in members],
+            submit_label=_("Open the request"),
+        )
+
+    def _report_request(self, request, member, privacy_request) -> None:
+        url = reverse("admin:loyalty_datasubjectrequest_change", args=[privacy_request.pk])
+        self.message_user(
+            request,
+            format_html(
+                '{}: <a href="{}">{}</a> ({})',
+                member.number,
+                url,
+                privacy_request.reference,
+                _("%(status)s, due %(due)s")
+                % {"status": privacy_request.get_status_display(), "due": moment(privacy_request.due_at)},
+            ),
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Grant a tier to the selected members"), permissions=["grant_tier"])
     def grant_tier(self, request, queryset):
@@ -1308,4 +1533,5 @@ class EarnContributionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-from . import catalog  # noqa: E402, F401  (the reward catalog's console; it reuses the helpers above)
+# The reward catalog's and the privacy console's admins reuse the helpers above.
+from . import catalog, privacy  # noqa: E402, F401

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation import settings as mt_settings
 from modeltranslation.utils import build_localized_fieldname
 
-from loyalty.exceptions import LoyaltyError
 from loyalty.models import (
     Charity,
     Redemption,
@@ -36,6 +35,7 @@ from .admin import (
     ReadOnlyAdmin,
     RefusesForbiddenActions,
     action_page,
+    apply_each,
     switch_active,
 )
 from .forms import DonationReportForm, RedemptionReasonForm, RewardOfferFormSet
@@ -427,17 +427,13 @@ class RedemptionAdmin(RefusesForbiddenActions, ReadOnlyAdmin):
         )
 
     def _apply_each(self, request, queryset, apply, *, skip, skipped, done) -> None:
-        """Run a service on each redemption; each failure is reported and never stops the others."""
-        count = 0
-        for redemption in queryset.select_related("member").order_by("pk"):
-            if redemption.status == skip:
-                self.message_user(request, skipped % {"code": redemption.code}, messages.WARNING)
-                continue
-            try:
-                apply(redemption)
-            except LoyaltyError as error:
-                self.message_user(request, f"{redemption.code}: {error.detail}", messages.ERROR)
-            else:
-                count += 1
-        if count:
-            self.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
+        """Run a service on each redemption, leaving those in the ``skip`` status as they are."""
+        apply_each(
+            self,
+            request,
+            queryset.select_related("member").order_by("pk"),
+            apply,
+            skip=lambda redemption: redemption.status == skip,
+            skipped=skipped,
+            done=done,
+        )

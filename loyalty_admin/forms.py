@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from loyalty.exceptions import ArbitrageRisk, LoyaltyError
+from loyalty.models import DataCategory, ProcessingPurpose, RejectionGround, RequestKind
 from loyalty.money import is_known_currency, quantize_money
 
 
@@ -432,3 +433,94 @@ class DonationReportForm(forms.Form):
             timezone.make_aware(datetime.combine(start, time.min), zone),
             timezone.make_aware(datetime.combine(end, time.min), zone),
         )
+
+
+# The privacy console ------------------------------------------------------------------------------
+
+
+class ProcessingPurposeForm(forms.ModelForm):
+    """The purpose's data categories as checkboxes; the model keeps them as a JSON list of codes."""
+
+    data_categories = forms.MultipleChoiceField(
+        label=_("Data categories"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class PrivacyActionForm(forms.Form):
+    """Asked between choosing rows and running a privacy action on them; ``action`` names the action."""
+
+    action = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, action: str):
+        super().__init__(data, initial={"action": action})
+
+
+class FulfilRequestForm(PrivacyActionForm):
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the request's history, e.g. what was corrected for a rectification."),
+    )
+
+
+class ExtendRequestForm(PrivacyActionForm):
+    until = forms.DateField(
+        label=_("New due date"),
+        widget=DateInput,
+        help_text=_("Each request keeps its time of day. GDPR allows two more months at most."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The member must be told why the answer takes longer."),
+    )
+
+
+class HoldRequestForm(PrivacyActionForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the request waits for, e.g. a proof of identity."),
+    )
+
+
+class RejectRequestForm(PrivacyActionForm):
+    ground = forms.ChoiceField(label=_("Legal ground"), choices=[("", "---------"), *RejectionGround.choices])
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the request's history."),
+    )
+
+
+class GuardianConsentForm(PrivacyActionForm):
+    purpose = forms.ModelChoiceField(label=_("Purpose"), queryset=ProcessingPurpose.objects.none())
+    verification = forms.CharField(
+        label=_("How the guardian was verified"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text=_("Kept with the consent as its collection point, e.g. “ID checked in store 12”."),
+    )
+
+    def __init__(self, data=None, *, action: str):
+        super().__init__(data, action=action)
+        self.fields["purpose"].queryset = ProcessingPurpose.objects.filter(is_active=True)
+
+
+class OpenPrivacyRequestForm(PrivacyActionForm):
+    kind = forms.ChoiceField(label=_("Request"), choices=RequestKind.choices)
+    message = forms.CharField(
+        label=_("What the member asked"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Stored with the member's personal data, in their residency region."),
+    )

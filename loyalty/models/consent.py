@@ -158,7 +158,8 @@ class PurposeBasis(models.Model):
             raise ValidationError(
                 {"lawful_basis": _("PIPL has no legitimate interest: members under PIPL must consent.")}
             )
-        purpose = self.purpose if self.purpose_id else None
+        # The purpose may be attached unsaved (a form adding a purpose with its bases).
+        purpose = self.purpose if self.purpose_id or PurposeBasis.purpose.is_cached(self) else None
         if (
             self.regime == Regime.PIPL
             and purpose is not None
