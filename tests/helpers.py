@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from djmoney.money import Money
 
@@ -36,3 +37,10 @@ def open_lots(member) -> list[PointsLot]:
 def assert_books_balance() -> None:
     problems = [str(problem) for problem in find_discrepancies()]
     assert problems == []
+
+
+def allow(user, *codenames) -> None:
+    """Give ``user`` these permissions of the loyalty app."""
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="loyalty", codename__in=codenames)
+    )

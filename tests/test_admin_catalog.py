@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -26,7 +25,7 @@ from loyalty.models import (
 )
 from loyalty.selectors.donations import donation_totals
 from loyalty.services import redeem_reward
-from tests.helpers import account_of, entries_of
+from tests.helpers import account_of, allow, entries_of
 
 REWARDS = reverse("admin:loyalty_reward_changelist")
 ADD_REWARD = reverse("admin:loyalty_reward_add")
@@ -47,12 +46,6 @@ def console(console_user):
     client = Client()
     client.force_login(console_user)
     return client
-
-
-def allow(user, *codenames):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="loyalty", codename__in=codenames)
-    )
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +29,7 @@ from loyalty.models import (
 from loyalty.routers import residency_database
 from loyalty.services import open_request, record_consent, record_order
 from loyalty.services.consent import save_profile
-from tests.helpers import eur
+from tests.helpers import allow, eur
 
 PURPOSES = reverse("admin:loyalty_processingpurpose_changelist")
 ADD_PURPOSE = reverse("admin:loyalty_processingpurpose_add")
@@ -66,12 +65,6 @@ def console(officer):
     client = Client()
     client.force_login(officer)
     return client
-
-
-def allow(user, *codenames):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="loyalty", codename__in=codenames)
-    )
 
 
 def run_action(client, url, action, rows, **form):

@@ -28,6 +28,7 @@ from loyalty.models import (
     TierChangeReason,
 )
 from loyalty.services import grant_tier, record_order
+from tests.helpers import allow
 
 MEMBERS = reverse("admin:loyalty_member_changelist")
 RULES = reverse("admin:loyalty_earnrule_changelist")
@@ -63,12 +64,6 @@ def console(console_user):
     client = Client()
     client.force_login(console_user)
     return client
-
-
-def allow(user, *codenames):
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="loyalty", codename__in=codenames)
-    )
 
 
 def make_rule(code, **fields):
