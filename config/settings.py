@@ -5,6 +5,10 @@
   "cn"; by default a second database named after the first with "_cn" appended.
 - CELERY_BROKER_URL: a broker URL (redis://..., amqp://...); tasks run eagerly when unset.
 - DJANGO_SECRET_KEY: the secret key; a random one is generated into .local/ for the demo when unset.
+- LOYALTY_WEBHOOK_SECRETS: the secrets of the event sources, "pos=...,skyair=..."; the demo's two
+  sources get random ones in .local/ when unset.
+- LOYALTY_WEBHOOK_URL, LOYALTY_WEBHOOK_SECRET: the shop's endpoint for outgoing events (none when
+  unset) and the secret they are signed with.
 - DJANGO_DEBUG: "1" (default) or "0".
 - DJANGO_ALLOWED_HOSTS: comma-separated host names.
 """
@@ -21,17 +25,27 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 
 
-def _secret_key() -> str:
-    if os.environ.get("DJANGO_SECRET_KEY"):
-        return os.environ["DJANGO_SECRET_KEY"]
-    key_file = LOCAL_DIR / "secret_key"
+def _local_secret(name: str, variable: str = "") -> str:
+    """The secret in ``variable`` if set, else one generated once into .local/``name`` for the demo."""
+    if variable and os.environ.get(variable):
+        return os.environ[variable]
+    key_file = LOCAL_DIR / name
     if not key_file.exists():
         LOCAL_DIR.mkdir(exist_ok=True)
         key_file.write_text(get_random_secret_key())
     return key_file.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+def _webhook_secrets() -> dict[str, str]:
+    """LOYALTY_WEBHOOK_SECRETS ("pos=...,skyair=..."), else local secrets for the demo's two sources."""
+    configured = os.environ.get("LOYALTY_WEBHOOK_SECRETS", "")
+    if configured:
+        pairs = (item.partition("=") for item in configured.split(",") if item.strip())
+        return {code.strip(): secret.strip() for code, _, secret in pairs}
+    return {code: _local_secret(f"{code}_webhook_secret") for code in ("pos", "skyair")}
+
+
+SECRET_KEY = _local_secret("secret_key", "DJANGO_SECRET_KEY")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
@@ -152,10 +166,14 @@ CELERY_BEAT_SCHEDULE = {
     "loyalty-challenges": {"task": "loyalty.tasks.close_challenges", "schedule": 60 * 60},
     "loyalty-expire-rewards": {"task": "loyalty.tasks.expire_redemptions", "schedule": 60 * 60},
     "loyalty-retention": {"task": "loyalty.tasks.apply_retention", "schedule": 24 * 60 * 60},
+    "loyalty-webhooks": {"task": "loyalty.tasks.deliver_webhooks", "schedule": 60},
 }
 
 LOYALTY = {
     "DEFAULT_MARKET": "EU",
+    "WEBHOOK_SECRETS": _webhook_secrets(),
+    "WEBHOOK_URL": os.environ.get("LOYALTY_WEBHOOK_URL", ""),
+    "WEBHOOK_SECRET": os.environ.get("LOYALTY_WEBHOOK_SECRET", ""),
     "RESIDENCY_DATABASES": {"cn": "cn"},
     "BASE_CURRENCY": "EUR",
     # Demo rates (units per 1 EUR) for the offline backend; a shop would use a feed backend instead.

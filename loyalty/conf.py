@@ -84,6 +84,21 @@ DEFAULTS: dict[str, Any] = {
     "EXPIRED_REWARD_POLICY": "return_points",
     # Most units of a reward one redemption may take.
     "REDEMPTION_MAX_QUANTITY": 10,
+    # Signed incoming events (POST /api/loyalty/v1/events/): each event source's secret by its code.
+    # A list holds the current secret and the previous ones while a secret is being rotated.
+    "WEBHOOK_SECRETS": {},
+    # Seconds a signature's timestamp may be away from now; an older delivery is refused as a replay.
+    "WEBHOOK_TOLERANCE_SECONDS": 300,
+    # The shop's endpoint for outgoing events ("" sends none) and the secret they are signed with.
+    "WEBHOOK_URL": "",
+    "WEBHOOK_SECRET": "",
+    # Seconds to wait for the shop's endpoint to answer.
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Attempts before an outgoing event is given up (staff can retry it from the console).
+    "WEBHOOK_MAX_ATTEMPTS": 12,
+    # Seconds before the first retry; each further retry waits twice as long, at most the maximum.
+    "WEBHOOK_RETRY_BASE_SECONDS": 30,
+    "WEBHOOK_RETRY_MAX_SECONDS": 6 * 60 * 60,
     # Page size of the ledger endpoint of the REST API.
     "API_PAGE_SIZE": 20,
     # DRF authentication classes of the member API.

@@ -386,3 +386,55 @@ class InvalidRequestMessage(LoyaltyError):
 class InvalidExportFormat(LoyaltyError):
     code = "invalid_export_format"
     default_detail = _("The format must be json or csv.")
+
+
+class UnknownSource(LoyaltyError):
+    code = "unknown_source"
+    default_detail = _("Name a known, active event source with a configured secret in X-Loyalty-Source.")
+    status_code = 401
+
+
+class InvalidSignature(LoyaltyError):
+    code = "invalid_signature"
+    default_detail = _("The X-Loyalty-Signature header does not match the body.")
+    status_code = 401
+
+
+class SignatureExpired(LoyaltyError):
+    code = "signature_expired"
+    default_detail = _("The signature's timestamp is too far from now; sign the delivery again.")
+    status_code = 401
+
+
+class MalformedEvent(LoyaltyError):
+    code = "malformed_event"
+    default_detail = _("The body must be a JSON object with an id, a type and data as documented.")
+
+
+class UnknownEventType(LoyaltyError):
+    code = "unknown_event_type"
+    default_detail = _("This event type is not supported.")
+
+
+class EventNotAllowed(LoyaltyError):
+    code = "event_not_allowed"
+    default_detail = _("This source may not send this type of event.")
+    status_code = 403
+
+
+class UnknownCustomer(LoyaltyError):
+    code = "unknown_customer"
+    default_detail = _("No member is enrolled with this customer id; send customer.created first.")
+    status_code = 404
+
+
+class UnknownMember(LoyaltyError):
+    code = "unknown_member"
+    default_detail = _("No active member has this member number.")
+    status_code = 404
+
+
+class OutboxEventNotDue(LoyaltyError):
+    code = "event_already_delivered"
+    default_detail = _("This event was already delivered.")
+    status_code = 409

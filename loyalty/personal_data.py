@@ -229,6 +229,13 @@ REGISTRY: tuple[Section, ...] = (
         ("recipient__name", "recipient__country", "year", "first_at"),
     ),
     Section(
+        "shop_customer_ids",
+        "loyalty.ExternalCustomer",
+        "member",
+        ("source__code", "external_id", "created_at"),
+        personal=("external_id",),
+    ),
+    Section(
         "privacy_requests",
         "loyalty.DataSubjectRequest",
         "member",

@@ -24,6 +24,8 @@ Every signal is sent with ``sender`` = the model class named below and these key
 from django.db import transaction
 from django.dispatch import Signal
 
+from .outbox import queue_webhook
+
 member_enrolled = Signal()
 points_earned = Signal()
 points_released = Signal()
@@ -41,6 +43,21 @@ privacy_request_opened = Signal()
 member_erased = Signal()
 
 
+# Signals that the shop's webhook also receives, as these event types (see loyalty.outbox).
+WEBHOOK_EVENTS = {
+    points_earned: "points.earned",
+    tier_changed: "tier.changed",
+    reward_redeemed: "reward.issued",
+    redemption_cancelled: "redemption.cancelled",
+    member_erased: "erasure.requested",
+}
+
+
 def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:
-    """Send ``signal`` once the current transaction commits (at once outside a transaction)."""
+    """Send ``signal`` once the current transaction commits (at once outside a transaction).
+
+    A signal with a webhook event also writes that event to the outbox now, in the transaction.
+    """
+    if signal in WEBHOOK_EVENTS:
+        queue_webhook(WEBHOOK_EVENTS[signal], **kwargs)
     transaction.on_commit(lambda: signal.send(sender=sender, **kwargs), robust=True)

@@ -108,3 +108,16 @@ def expire_redemptions(now: str | None = None) -> int:
 def apply_retention(now: str | None = None) -> int:
     """Apply the retention policies; returns how many rows were erased or purged."""
     return sum(run.affected for run in services.apply_retention(now=_when(now)))
+
+
+@shared_task(name="loyalty.tasks.deliver_webhook")
+def deliver_webhook(event_pk: int) -> bool:
+    """Deliver one outgoing event if it is due; the outbox itself schedules retries, not Celery."""
+    outcome = services.deliver_event(event_pk)
+    return outcome is not None and outcome.delivered
+
+
+@shared_task(name="loyalty.tasks.deliver_webhooks")
+def deliver_webhooks(now: str | None = None) -> int:
+    """Sweep the outbox: deliver every event that is due (after a retry delay, or lost by the broker)."""
+    return services.deliver_due_events(now=_when(now))

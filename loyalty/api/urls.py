@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import events, views
 
 app_name = "loyalty-api"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/me/consents/", views.MyConsentsView.as_view(), name="my-consents"),
     path("v1/me/privacy-requests/", views.MyPrivacyRequestsView.as_view(), name="my-privacy-requests"),
     path("v1/me/exports/<str:token>/", views.MyExportView.as_view(), name="my-export"),
+    path("v1/events/", events.receive_events, name="events"),
     path("v1/tiers/", views.TierLadderView.as_view(), name="tiers"),
     path("v1/rewards/", views.RewardListView.as_view(), name="rewards"),
     path("v1/rewards/<str:reward_id>/", views.RewardDetailView.as_view(), name="reward"),

@@ -30,6 +30,16 @@ from .consent import (
     SuppressionEntry,
 )
 from .engagement import Challenge, ChallengeProgress, MemberEvent, Referral, ReferralStatus
+from .integrations import (
+    RESERVED_SOURCE_CODES,
+    EventSource,
+    ExternalCustomer,
+    InboundEvent,
+    OutboxAttempt,
+    OutboxEvent,
+    OutboxStatus,
+    SourceKind,
+)
 from .ledger import EntryType, LedgerEntry, LotAllocation, PointsAccount, PointsLot
 from .markets import (
     EarnRate,
@@ -83,6 +93,14 @@ from .tiers import (
 )
 
 __all__ = [
+    "RESERVED_SOURCE_CODES",
+    "EventSource",
+    "ExternalCustomer",
+    "InboundEvent",
+    "OutboxAttempt",
+    "OutboxEvent",
+    "OutboxStatus",
+    "SourceKind",
     "COUPON_ALPHABET",
     "COUPON_TYPES",
     "STAFF_FULFILLED_TYPES",

@@ -257,8 +257,10 @@ class RequestStatusEvent(AppendOnlyModel):
     request = models.ForeignKey(
         DataSubjectRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="history"
     )
-    from_status = models.CharField(_("from"), max_length=12, choices=RequestStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=12, choices=RequestStatus.choices)
+    from_status = models.CharField(
+        _("previous status"), max_length=12, choices=RequestStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("new status"), max_length=12, choices=RequestStatus.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
     actor = staff_user_field()
     at = models.DateTimeField(_("at"), default=timezone.now)

@@ -49,6 +49,19 @@ class Conversion:
         return value * self.target_per_base / self.source_per_base
 
 
+def conversion_fields(conversion: Conversion | None) -> dict:
+    """What a ledger entry records of the conversion that produced it (nothing when none was needed)."""
+    if conversion is None:
+        return {}
+    return {
+        "converted_amount": conversion.amount,
+        "fx_rate": conversion.rate,
+        "fx_source": conversion.source,
+        "fx_at": conversion.as_of,
+        "fx_stale": conversion.stale,
+    }
+
+
 def _cache_key() -> str:
     return f"loyalty:fx-quotes:{loyalty_settings.BASE_CURRENCY}"
 

@@ -24,9 +24,12 @@ from .engagement import (
     record_event,
     referral_code_for,
 )
+from .events import receive_event
 from .markets import change_market
-from .members import enroll_member
+from .members import enroll_customer, enroll_member
 from .orders import cancel_order, confirm_order, record_order, record_refund
+from .outbox import deliver_due_events, deliver_event, retry_event
+from .partners import earn_partner_points
 from .points import adjust_points, spend_points
 from .privacy import (
     apply_retention,
@@ -42,6 +45,12 @@ from .rates import pin_exchange_rate, refresh_exchange_rates, unpin_exchange_rat
 from .tiers import EvaluationResult, evaluate_tiers, grant_tier
 
 __all__ = [
+    "deliver_due_events",
+    "deliver_event",
+    "earn_partner_points",
+    "enroll_customer",
+    "receive_event",
+    "retry_event",
     "activate_purpose",
     "has_consent",
     "publish_notice",

@@ -104,8 +104,8 @@ def redeem_reward(member: Member, reward: Reward, *, idempotency_key: str, quant
         _take_stock(offer, quantity)
         entry = _spend(account, points, reward=reward, key=key, now=now)
         redemption = _issue(member, offer, quantity=quantity, points=points, entry=entry, key=key, now=now)
-    send_on_commit(points_spent, LedgerEntry, member=member, entry=entry)
-    send_on_commit(reward_redeemed, Redemption, member=member, redemption=redemption)
+        send_on_commit(points_spent, LedgerEntry, member=member, entry=entry)
+        send_on_commit(reward_redeemed, Redemption, member=member, redemption=redemption)
     return redemption
 
 
@@ -135,7 +135,7 @@ def cancel_redemption(redemption: Redemption, *, reason: str, actor=None) -> Red
         redemption.actor = actor
         redemption.save(update_fields=["status", "cancelled_at", "cancel_reason", "actor", "return_entry"])
         fulfilment_backend().withdraw(redemption)
-    send_on_commit(redemption_cancelled, Redemption, member=account.member, redemption=redemption)
+        send_on_commit(redemption_cancelled, Redemption, member=account.member, redemption=redemption)
     return redemption
 
 

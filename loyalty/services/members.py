@@ -13,7 +13,7 @@ from ..exceptions import (
     InvalidTimestamp,
     UnknownMarket,
 )
-from ..models import EarnEvent, Market, Member, PointsAccount
+from ..models import EarnEvent, EventSource, ExternalCustomer, Market, Member, PointsAccount
 from ..signals import member_enrolled, send_on_commit
 from .consent import age_on, save_profile
 from .engagement import apply_referral_code, award_event, referral_code_for
@@ -60,11 +60,7 @@ def enroll_member(
     and country go to the member's profile in the market's residency database. A market with a
     minimum age needs the birth date and refuses younger people. No consent is given by enrolling.
     """
-    market = resolve_market(market)
-    language = checked_language(language or market.default_language)
-    if birth_date is not None and (not isinstance(birth_date, date) or birth_date > timezone.now().date()):
-        raise InvalidTimestamp()
-    check_minimum_age(market, birth_date)
+    market, language = _checked_enrolment(market, language, birth_date)
     existing = Member.objects.filter(user=user).select_related("market").first()
     if existing is not None:
         return _same_market_or_error(existing, market)
@@ -80,6 +76,56 @@ def enroll_member(
         return _same_market_or_error(Member.objects.get(user=user), market)
     send_on_commit(member_enrolled, Member, member=member)
     return member
+
+
+def enroll_customer(
+    source: EventSource,
+    customer_id: str,
+    *,
+    market: Market | str,
+    language: str | None = None,
+    birth_date: date | None = None,
+    country: str = "",
+) -> Member:
+    """Enroll a customer of a shop on another stack, known by ``customer_id`` at ``source``.
+
+    Such a member has no user in this project. Enrolling the same customer again returns the member.
+    """
+    market, language = _checked_enrolment(market, language, birth_date)
+    existing = customer_member(source, customer_id)
+    if existing is not None:
+        return _same_market_or_error(existing, market)
+    try:
+        with transaction.atomic():
+            member = _create_member(None, market, language)
+            ExternalCustomer.objects.create(source=source, external_id=customer_id, member=member)
+            if birth_date is not None or country:
+                save_profile(member, birth_date=birth_date, country=country)
+    except IntegrityError:
+        # A concurrent delivery enrolled the same customer.
+        return _same_market_or_error(customer_member(source, customer_id), market)
+    send_on_commit(member_enrolled, Member, member=member)
+    return member
+
+
+def customer_member(source: EventSource, customer_id: str) -> Member | None:
+    """The member a source knows by ``customer_id`` (None when not enrolled)."""
+    return (
+        Member.objects.filter(external_ids__source=source, external_ids__external_id=customer_id)
+        .select_related("market")
+        .first()
+    )
+
+
+def _checked_enrolment(
+    market: Market | str, language: str | None, birth_date: date | None
+) -> tuple[Market, str]:
+    market = resolve_market(market)
+    language = checked_language(language or market.default_language)
+    if birth_date is not None and (not isinstance(birth_date, date) or birth_date > timezone.now().date()):
+        raise InvalidTimestamp()
+    check_minimum_age(market, birth_date)
+    return market, language
 
 
 def _same_market_or_error(member: Member, market: Market) -> Member:

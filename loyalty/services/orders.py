@@ -35,7 +35,7 @@ from ..models import (
     RefundRecord,
 )
 from ..money import proportional_points, validate_money
-from ..selectors.rates import Conversion
+from ..selectors.rates import conversion_fields
 from ..signals import points_earned, points_released, points_reversed, send_on_commit
 from .earning import compute_order_earning, order_lines, record_contributions
 from .engagement import count_for_challenges, pay_referral
@@ -130,7 +130,7 @@ def _record_order(
             rate=earning.base.rate,
             rate_rule=earning.base.rule,
             effective_at=placed_at,
-            **_conversion_fields(earning.base.conversion),
+            **conversion_fields(earning.base.conversion),
         )
         save_account(account)
         record_contributions(entry, account.member, earning.contributions, order=order, at=placed_at)
@@ -152,18 +152,6 @@ def _record_order(
     if released:
         _release(account, order, release_after)
     return order
-
-
-def _conversion_fields(conversion: Conversion | None) -> dict:
-    if conversion is None:
-        return {}
-    return {
-        "converted_amount": conversion.amount,
-        "fx_rate": conversion.rate,
-        "fx_source": conversion.source,
-        "fx_at": conversion.as_of,
-        "fx_stale": conversion.stale,
-    }
 
 
 def confirm_order(*, order_id: str, source: str = DEFAULT_SOURCE, now: datetime | None = None) -> OrderRecord:

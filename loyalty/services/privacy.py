@@ -349,8 +349,8 @@ def erase_member(
         )
         if request is not None and request.is_open:
             _move(request, RequestStatus.FULFILLED, actor=actor, note=_erasure_note(result))
+        send_on_commit(member_erased, Member, member=member, user_id=getattr(user, "pk", None))
     logger.info("Erased member %s: %s", member.number, _erasure_note(result))
-    send_on_commit(member_erased, Member, member=member, user_id=getattr(user, "pk", None))
     return result
 
 
