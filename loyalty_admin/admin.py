@@ -1533,5 +1533,5 @@ class EarnContributionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-# The reward catalog's and the privacy console's admins reuse the helpers above.
-from . import catalog, privacy  # noqa: E402, F401
+# The reward catalog's, the privacy and the integrations consoles reuse the helpers above.
+from . import catalog, integrations, privacy  # noqa: E402, F401

@@ -38,7 +38,7 @@ from .admin import (
     apply_each,
     switch_active,
 )
-from .forms import DonationReportForm, RedemptionReasonForm, RewardOfferFormSet
+from .forms import RedemptionReasonForm, ReportPeriodForm, RewardOfferFormSet
 
 
 def translated_columns(field: str) -> list[str]:
@@ -119,7 +119,7 @@ class CharityAdmin(admin.ModelAdmin):
         """Points and money donated per charity and currency over a range of days, on a page or as CSV."""
         if not request.user.has_perm("loyalty.view_donation_report"):
             raise PermissionDenied
-        form = DonationReportForm(request.GET)
+        form = ReportPeriodForm(request.GET)
         rows = []
         if form.is_valid():
             start, end = form.cleaned_data["start"], form.cleaned_data["end"]

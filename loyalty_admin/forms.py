@@ -402,8 +402,8 @@ def this_month() -> tuple[date, date]:
     return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
-class DonationReportForm(forms.Form):
-    """The days a donation report covers; both included, in the site's time zone."""
+class ReportPeriodForm(forms.Form):
+    """The days a report covers (donations, partner settlement); both included, in the site's time zone."""
 
     start = forms.DateField(label=_("From"), widget=DateInput)
     end = forms.DateField(label=_("To"), widget=DateInput)
