@@ -16,7 +16,16 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from loyalty import services
-from loyalty.models import Challenge, EarnRule, Market, MembershipProduct, Reward, Tier
+from loyalty.models import (
+    Challenge,
+    EarnRule,
+    EventSource,
+    Market,
+    MembershipProduct,
+    Reward,
+    SourceKind,
+    Tier,
+)
 from loyalty.selectors.arbitrage import check_arbitrage
 
 from ._demo_catalog import seed_catalog
@@ -324,6 +333,11 @@ class Command(BaseCommand):
                 self._history(member, orders, now)
             seed_decisions({name: User.objects.get(username=name) for name, _m, _o in SHOPPERS}, now)
             alice = User.objects.get(username="alice").loyalty_member
+            self.stdout.write("Event sources: a point-of-sale system and an airline partner...")
+            airline = self._event_sources()
+            services.earn_partner_points(
+                airline, alice, amount=Money("420.00", "USD"), reference="demo-PNR-QX7H", at=now
+            )
             services.spend_points(alice, points=50, idempotency_key="demo-voucher-1", reason="voucher")
             services.adjust_points(
                 alice,
@@ -350,6 +364,25 @@ class Command(BaseCommand):
         for username, market_code, _orders in SHOPPERS:
             login = f"{username} / {passwords[username]}"
             self.stdout.write(f"  shopper ({market_code})   http://127.0.0.1:8000/loyalty/  {login}")
+        self.stdout.write(
+            "  signed events  http://127.0.0.1:8000/api/loyalty/v1/events/  sources pos and skyair, "
+            "secrets in .local/pos_webhook_secret and .local/skyair_webhook_secret"
+        )
+
+    def _event_sources(self) -> EventSource:
+        EventSource.objects.get_or_create(
+            code="pos", defaults={"name": "Point of sale", "kind": SourceKind.SHOP}
+        )
+        return EventSource.objects.get_or_create(
+            code="skyair",
+            defaults={
+                "name": "Sky Air",
+                "kind": SourceKind.PARTNER,
+                "currency": "USD",
+                "points_per_unit": Decimal("2"),
+                "point_price": Decimal("0.008"),
+            },
+        )[0]
 
     def _program(self, markets: dict, now) -> None:
         tiers = {
