@@ -2,6 +2,7 @@
 incoming events, and outgoing events with their delivery log and a manual retry."""
 
 import csv
+import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -170,6 +171,12 @@ class OutboxAttemptInline(admin.TabularInline):
         return False
 
 
+class IntegrationsMedia:
+    """The badge of an event that was given up."""
+
+    css = {"all": ("loyalty_admin/integrations.css",)}
+
+
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(RefusesForbiddenActions, ReadOnlyAdmin):
     list_display = [
@@ -186,17 +193,22 @@ class OutboxEventAdmin(RefusesForbiddenActions, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["retry"]
     inlines = [OutboxAttemptInline]
+    Media = IntegrationsMedia
     fields = [
         "event_id",
         "event_type",
         "status",
         "attempts",
-        "next_attempt_at",
+        "next_attempt",
         "last_error",
         "created_at",
         "delivered_at",
-        "payload",
+        "payload_json",
     ]
+
+    @admin.display(description=_("payload"))
+    def payload_json(self, event):
+        return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, ensure_ascii=False))
 
     def has_retry_permission(self, request):
         return request.user.has_perm("loyalty.retry_outboxevent")
