@@ -8,6 +8,7 @@ the transaction commits; if the broker or the shop is down, the periodic sweep d
 
 from django.db import transaction
 
+from .bulk import bulk_insert
 from .conf import loyalty_settings
 from .models import OutboxEvent
 
@@ -92,6 +93,37 @@ def queue_webhook(event_type: str, **kwargs) -> OutboxEvent | None:
     event = OutboxEvent.objects.create(event_type=event_type, payload=PAYLOADS[event_type](**kwargs))
     transaction.on_commit(lambda: _deliver_soon(event.pk), robust=True)
     return event
+
+
+def queue_webhooks(event_type: str, announcements: list[dict]) -> None:
+    """Write the events of a batch job in one statement; one sweep delivers them once it commits."""
+    if not loyalty_settings.WEBHOOK_URL or not announcements:
+        return
+    events = [
+        OutboxEvent(event_type=event_type, payload=PAYLOADS[event_type](**kwargs)) for kwargs in announcements
+    ]
+    bulk_insert(
+        OutboxEvent,
+        events,
+        [
+            "event_id",
+            "event_type",
+            "payload",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+        ],
+    )
+    transaction.on_commit(_sweep_soon, robust=True)
+
+
+def _sweep_soon() -> None:
+    # Imported here: the tasks import the services, which import this module through the signals.
+    from .tasks import deliver_webhooks
+
+    deliver_webhooks.delay()
 
 
 def _deliver_soon(event_pk: int) -> None:

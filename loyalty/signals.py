@@ -24,7 +24,7 @@ Every signal is sent with ``sender`` = the model class named below and these key
 from django.db import transaction
 from django.dispatch import Signal
 
-from .outbox import queue_webhook
+from .outbox import queue_webhook, queue_webhooks
 
 member_enrolled = Signal()
 points_earned = Signal()
@@ -61,3 +61,11 @@ def send_on_commit(signal: Signal, sender: type, **kwargs) -> None:
     if signal in WEBHOOK_EVENTS:
         queue_webhook(WEBHOOK_EVENTS[signal], **kwargs)
     transaction.on_commit(lambda: signal.send(sender=sender, **kwargs), robust=True)
+
+
+def send_each_on_commit(signal: Signal, sender: type, announcements: list[dict]) -> None:
+    """``send_on_commit`` for many at once (batch jobs): their webhook events take one statement."""
+    if signal in WEBHOOK_EVENTS:
+        queue_webhooks(WEBHOOK_EVENTS[signal], announcements)
+    for kwargs in announcements:
+        transaction.on_commit(lambda kwargs=kwargs: signal.send(sender=sender, **kwargs), robust=True)

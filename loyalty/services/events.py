@@ -11,18 +11,20 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from ..conf import loyalty_settings
 from ..exceptions import (
     EventNotAllowed,
     InvalidAmount,
+    InvalidTimestamp,
     MalformedEvent,
     UnknownCustomer,
     UnknownEventType,
@@ -149,9 +151,12 @@ def _identifier(value: object) -> str:
 
 
 def _moment(value: object) -> datetime:
+    """An ISO 8601 time with its offset, not in the future (that would let points outlive their lot)."""
     moment = parse_datetime(value) if isinstance(value, str) else None
     if moment is None or timezone.is_naive(moment):
         raise MalformedEvent()
+    if moment > timezone.now() + timedelta(seconds=loyalty_settings.WEBHOOK_TOLERANCE_SECONDS):
+        raise InvalidTimestamp(_("An event cannot have happened in the future."))
     return moment
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from ..bulk import bulk_insert, bulk_set
 from ..conf import loyalty_settings
 from ..exceptions import ActorRequired, InvalidTimestamp, ReasonRequired, UnknownTier
 from ..models import (
@@ -32,8 +33,7 @@ from ..models import (
     TierChangeReason,
     TierStatus,
 )
-from ..signals import send_on_commit, tier_changed
-from .bulk import bulk_insert, bulk_set
+from ..signals import send_each_on_commit, send_on_commit, tier_changed
 
 
 @dataclass(frozen=True)
@@ -615,7 +615,15 @@ def _apply_batch(rows: list[TierStatus], now: datetime, reasons: dict, paid_ende
         bulk_set(Member, members, ["tier"])
         bulk_insert(TierChange, changes, ["member", "from_tier", "to_tier", "reason", "note", "changed_at"])
         by_member = {member.pk: member for member in members}
-        for change in TierChange.objects.filter(span, changed_at=now).select_related("from_tier", "to_tier"):
-            if change.member_id in by_member:
-                send_on_commit(tier_changed, TierChange, member=by_member[change.member_id], change=change)
+        send_each_on_commit(
+            tier_changed,
+            TierChange,
+            [
+                {"member": by_member[change.member_id], "change": change}
+                for change in TierChange.objects.filter(span, changed_at=now).select_related(
+                    "from_tier", "to_tier"
+                )
+                if change.member_id in by_member
+            ],
+        )
     return len(changes)

@@ -205,6 +205,19 @@ def test_a_malformed_payload_is_refused_and_writes_nothing(client, customer, bod
     assert snapshot() == before
 
 
+def test_an_event_dated_in_the_future_is_refused_and_writes_nothing(client, customer):
+    event = order_placed()
+    event["occurred_at"] = "2099-01-01T00:00:00+00:00"
+    before = snapshot()
+    response = deliver(client, event)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_timestamp",
+        "detail": "An event cannot have happened in the future.",
+    }
+    assert snapshot() == before
+
+
 def test_an_unknown_source_is_refused(client, customer):
     response = deliver(client, order_placed(), source="elsewhere")
     assert response.status_code == 401

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from loyalty.models import Member, QualifyingEvent, TierStatus
+from loyalty.models import Member, OutboxEvent, QualifyingEvent, TierChange, TierStatus
 from loyalty.services import evaluate_tiers
 from loyalty.services.tiers import window_at
 
@@ -82,3 +82,17 @@ def test_a_second_evaluation_at_the_same_moment_changes_nothing(ladder, market):
     now = datetime.now(ZoneInfo("UTC"))
     assert evaluate_tiers(now=now).changes > 0
     assert evaluate_tiers(now=now).changes == 0
+
+
+def test_with_webhooks_on_evaluating_30_or_300_members_costs_the_same_queries(ladder, market, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "WEBHOOK_URL": "http://127.0.0.1:9/events", "WEBHOOK_SECRET": "s"}
+    bulk_members(market, ladder, 30, 0)
+    small = Member.objects.order_by("pk").values_list("pk", flat=True)
+    small_queries, small_changes = evaluation_queries(small.first(), small.last())
+    bulk_members(market, ladder, 300, 10_000)
+    large = Member.objects.filter(number__gte=f"{10_000:012d}").order_by("pk").values_list("pk", flat=True)
+    large_queries, large_changes = evaluation_queries(large.first(), large.last())
+    assert small_queries == large_queries
+    changes = OutboxEvent.objects.filter(event_type="tier.changed")
+    assert changes.count() == small_changes + large_changes == TierChange.objects.count()
+    assert {event.payload["to_tier"] for event in changes} <= {tier.code for tier in ladder.values()} | {None}

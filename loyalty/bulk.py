@@ -14,6 +14,9 @@ from django.db import connection, models
 
 
 def _prepared(field: models.Field, obj: models.Model):
+    if isinstance(field, models.JSONField):
+        # Travels inside the JSON document as itself, so the column receives the object, not its text.
+        return getattr(obj, field.attname)
     value = field.get_db_prep_save(getattr(obj, field.attname), connection)
     if value is None or isinstance(value, bool | int | str):
         return value
