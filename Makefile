@@ -24,11 +24,16 @@ run: install
 	$(PY) manage.py loyalty_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The django-oscar suite runs under its own host project, so in a process of its own.
+OSCAR_TESTS := --ds=tests.hosts.oscar_host tests/oscar
+
 test: install
 	$(PY) -m pytest
+	$(PY) -m pytest $(OSCAR_TESTS)
 
 test-postgres: install
 	DATABASE_URL=$(PG_URL) LOYALTY_TESTS_EXPECT_POSTGRES=1 $(PY) -m pytest
+	DATABASE_URL=$(PG_URL) LOYALTY_TESTS_EXPECT_POSTGRES=1 $(PY) -m pytest $(OSCAR_TESTS)
 
 lint: install
 	$(PY) -m ruff check .
