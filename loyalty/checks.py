@@ -1,5 +1,7 @@
 """System checks for a host's configuration of the plugin."""
 
+from urllib.parse import urlsplit
+
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -126,6 +128,36 @@ def check_residency(app_configs=None, **kwargs):
                 "LOYALTY['RESIDENCY_DATABASES'] is set but the residency router is not installed.",
                 hint='Add "loyalty.routers.ResidencyRouter" to DATABASE_ROUTERS.',
                 id="loyalty.E013",
+            )
+        )
+    return errors
+
+
+@register(Tags.security)
+def check_webhooks(app_configs=None, **kwargs):
+    """Outgoing events go to an http(s) URL, always signed; incoming secrets are text."""
+    errors = []
+    url = user_settings().get("WEBHOOK_URL", DEFAULTS["WEBHOOK_URL"])
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        errors.append(Error("LOYALTY['WEBHOOK_URL'] must be an http or https URL.", id="loyalty.E014"))
+    if url and not user_settings().get("WEBHOOK_SECRET"):
+        errors.append(
+            Error(
+                "LOYALTY['WEBHOOK_URL'] is set without LOYALTY['WEBHOOK_SECRET']: outgoing events would "
+                "go unsigned, so none are sent.",
+                hint="Set WEBHOOK_SECRET from an environment variable and check signatures in your shop.",
+                id="loyalty.E014",
+            )
+        )
+    secrets = user_settings().get("WEBHOOK_SECRETS", DEFAULTS["WEBHOOK_SECRETS"])
+    if not isinstance(secrets, dict) or not all(
+        isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+        for value in secrets.values()
+    ):
+        errors.append(
+            Error(
+                "LOYALTY['WEBHOOK_SECRETS'] must map each event source's code to a secret or a list.",
+                id="loyalty.E015",
             )
         )
     return errors

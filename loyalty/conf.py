@@ -99,6 +99,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds before the first retry; each further retry waits twice as long, at most the maximum.
     "WEBHOOK_RETRY_BASE_SECONDS": 30,
     "WEBHOOK_RETRY_MAX_SECONDS": 6 * 60 * 60,
+    # Days a delivered outgoing event (its payload names the member) is kept for looking into it.
+    "WEBHOOK_KEEP_DAYS": 30,
     # Page size of the ledger endpoint of the REST API.
     "API_PAGE_SIZE": 20,
     # DRF authentication classes of the member API.

@@ -434,7 +434,7 @@ class UnknownMember(LoyaltyError):
     status_code = 404
 
 
-class OutboxEventNotDue(LoyaltyError):
-    code = "event_already_delivered"
-    default_detail = _("This event was already delivered.")
+class EventNotRetryable(LoyaltyError):
+    code = "event_not_retryable"
+    default_detail = _("This event was already delivered, or it is being sent right now.")
     status_code = 409

@@ -66,6 +66,8 @@ def validate_money(amount: object) -> Money:
         raise InvalidAmount()
     if not is_known_currency(amount.currency.code) or not amount.amount.is_finite():
         raise InvalidAmount()
+    if not 0 < amount.amount < MAX_AMOUNT:  # before rounding: a huge exponent cannot be quantized
+        raise InvalidAmount()
     quantized = quantize_money(amount)
     if not 0 < quantized.amount < MAX_AMOUNT:
         raise InvalidAmount()

@@ -71,9 +71,9 @@ def redemption_payload(member, redemption) -> dict:
     return {"member": _member(member), "redemption": _redemption(redemption)}
 
 
-def erasure_payload(member, user_id) -> dict:
-    # The member number stays pseudonymous; the user id names the host's data to erase.
-    return {"member": _member(member), "user_id": user_id}
+def erasure_payload(member, user_id, customer_ids) -> dict:
+    # The member number stays pseudonymous; the user id and the shops' customer ids name what to erase.
+    return {"member": _member(member), "user_id": user_id, "customer_ids": customer_ids}
 
 
 # The payload of each outgoing event type, from the keyword arguments of its signal.
@@ -91,7 +91,7 @@ def queue_webhook(event_type: str, **kwargs) -> OutboxEvent | None:
     if not loyalty_settings.WEBHOOK_URL:
         return None
     event = OutboxEvent.objects.create(event_type=event_type, payload=PAYLOADS[event_type](**kwargs))
-    transaction.on_commit(lambda: _deliver_soon(event.pk), robust=True)
+    transaction.on_commit(lambda: deliver_soon(event.pk), robust=True)
     return event
 
 
@@ -126,7 +126,8 @@ def _sweep_soon() -> None:
     deliver_webhooks.delay()
 
 
-def _deliver_soon(event_pk: int) -> None:
+def deliver_soon(event_pk: int) -> None:
+    """Hand one event to the delivery task."""
     # Imported here: the tasks import the services, which import this module through the signals.
     from .tasks import deliver_webhook
 

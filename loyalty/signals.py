@@ -18,7 +18,8 @@ Every signal is sent with ``sender`` = the model class named below and these key
   expired-reward policy returned its points).
 - ``privacy_request_opened`` (DataSubjectRequest): ``member``, ``request``.
 - ``member_erased`` (Member): ``member``, ``user_id`` (the host user the member was linked to, whose
-  own data the privacy adapter was asked to erase).
+  own data the privacy adapter was asked to erase) and ``customer_ids`` (``{"source",
+  "customer_id"}`` of each shop on another stack that enrolled the member through its events).
 """
 
 from django.db import transaction

@@ -119,5 +119,10 @@ def deliver_webhook(event_pk: int) -> bool:
 
 @shared_task(name="loyalty.tasks.deliver_webhooks")
 def deliver_webhooks(now: str | None = None) -> int:
-    """Sweep the outbox: deliver every event that is due (after a retry delay, or lost by the broker)."""
-    return services.deliver_due_events(now=_when(now))
+    """Sweep the outbox: deliver what is due (after a retry delay, or lost by the broker), purge the old.
+
+    Without ``now``, each delivery reads the clock itself: a sweep may take minutes.
+    """
+    moment = parse_datetime(now) if now else None
+    services.purge_delivered_events(now=moment)
+    return services.deliver_due_events(now=moment)

@@ -8,6 +8,7 @@ while a secret is rotated.
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Iterable
 
@@ -17,6 +18,8 @@ SIGNATURE_HEADER = "X-Loyalty-Signature"
 SOURCE_HEADER = "X-Loyalty-Source"
 EVENT_ID_HEADER = "X-Loyalty-Event-Id"
 SCHEME = "v1"
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -40,13 +43,14 @@ def verify_signature(header: str, body: bytes, secrets: Iterable[str], *, now: f
 
 
 def _parse(header: str) -> tuple[int, list[str]]:
+    """The timestamp and the signatures; anything but ASCII digits and hex is no signature at all."""
     timestamp, signatures = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif key == SCHEME and value:
-            signatures.append(value)
+        elif key == SCHEME and HEX_DIGEST.fullmatch(value):
+            signatures.append(value.lower())
     if timestamp is None or not signatures:
         raise InvalidSignature()
     return timestamp, signatures

@@ -73,11 +73,10 @@ def until_yesterday() -> dict:
 @pytest.fixture
 def awards(partners, make_member):
     first, second = make_member(), make_member()
-    now = timezone.now()
-    earn_partner_points(partners["air"], first, amount=Money("100.00", "USD"), reference="PNR-1", at=now)
-    earn_partner_points(partners["air"], second, amount=Money("33.00", "USD"), reference="PNR-2", at=now)
-    earn_partner_points(partners["air"], first, amount=Money("500.00", "USD"), reference="PNR-3", at=now)
-    earn_partner_points(partners["hotel"], first, amount=Money("80.00", "EUR"), reference="STAY-1", at=now)
+    earn_partner_points(partners["air"], first, amount=Money("100.00", "USD"), reference="PNR-1")
+    earn_partner_points(partners["air"], second, amount=Money("33.00", "USD"), reference="PNR-2")
+    earn_partner_points(partners["air"], first, amount=Money("500.00", "USD"), reference="PNR-3")
+    earn_partner_points(partners["hotel"], first, amount=Money("80.00", "EUR"), reference="STAY-1")
     return partners
 
 
@@ -91,12 +90,14 @@ def test_a_partner_without_a_currency_or_rate_is_a_form_error(admin_client, mark
     assert not EventSource.objects.exists()
 
 
-def test_a_source_may_not_take_the_code_of_the_plugins_own_entries(admin_client, market):
+@pytest.mark.parametrize("code", ["shop", "signup", "birthday", "referral"])
+def test_a_source_may_not_take_the_code_of_the_plugins_own_entries(admin_client, market, code):
     response = admin_client.post(
         ADD_SOURCE,
-        {"code": "shop", "name": "Shop", "kind": "shop", "points_per_unit": "0", "point_price": "0"},
+        {"code": code, "name": "Shop", "kind": "shop", "points_per_unit": "0", "point_price": "0"},
     )
     assert "code" in response.context["adminform"].form.errors
+    assert not EventSource.objects.exists()
 
 
 def test_the_source_list_says_whether_a_secret_is_configured(admin_client, partners, settings):
@@ -206,4 +207,8 @@ def test_outgoing_events_cannot_be_added_changed_or_deleted(admin_client, failed
 
 
 def test_a_failed_event_waits_no_retry_until_staff_retry_it(failed_event):
-    assert deliver_due_events(now=timezone.now() + timedelta(days=365)) == 0
+    event, receiver = failed_event
+    receiver.start()
+    deliver_due_events(now=timezone.now() + timedelta(days=365))
+    assert receiver.ids() == []
+    assert event.delivery_attempts.count() == 1

@@ -1,4 +1,10 @@
-from loyalty.checks import check_content_languages, check_database, check_installed_apps, check_settings
+from loyalty.checks import (
+    check_content_languages,
+    check_database,
+    check_installed_apps,
+    check_settings,
+    check_webhooks,
+)
 
 
 def ids(messages) -> list[str]:
@@ -94,3 +100,23 @@ def test_a_host_owning_the_plugin_migrations_may_store_any_languages(settings):
 def test_an_unknown_tier_window_is_reported(settings):
     settings.LOYALTY = {**settings.LOYALTY, "TIER_WINDOW": "fortnight", "TIER_GRACE_DAYS": -1}
     assert sorted(ids(check_settings())) == ["loyalty.E004", "loyalty.E010"]
+
+
+def test_a_webhook_url_without_a_secret_is_an_error(settings):
+    settings.LOYALTY = {"WEBHOOK_URL": "https://shop.example/loyalty-events"}
+    assert ids(check_webhooks()) == ["loyalty.E014"]
+
+
+def test_a_webhook_url_that_is_not_http_is_an_error(settings):
+    settings.LOYALTY = {"WEBHOOK_URL": "file:///etc/passwd", "WEBHOOK_SECRET": "s"}
+    assert ids(check_webhooks()) == ["loyalty.E014"]
+
+
+def test_event_source_secrets_must_be_text(settings):
+    settings.LOYALTY = {"WEBHOOK_SECRETS": {"pos": 42}}
+    assert ids(check_webhooks()) == ["loyalty.E015"]
+
+
+def test_rotating_secrets_are_accepted(settings):
+    settings.LOYALTY = {"WEBHOOK_SECRETS": {"pos": ["new", "old"]}}
+    assert check_webhooks() == []

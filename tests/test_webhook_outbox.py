@@ -11,18 +11,19 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from loyalty.exceptions import OutboxEventNotDue
+from loyalty.exceptions import EventNotRetryable
 from loyalty.models import OutboxAttempt, OutboxEvent, OutboxStatus
 from loyalty.services import (
     cancel_redemption,
     deliver_due_events,
     erase_member,
     grant_tier,
+    purge_delivered_events,
     record_order,
     redeem_reward,
     retry_event,
 )
-from loyalty.services.outbox import retry_delay
+from loyalty.services.delivery import retry_delay
 from loyalty.tasks import deliver_webhook
 from loyalty.webhooks import verify_signature
 from tests.helpers import eur, requires_postgres
@@ -38,7 +39,7 @@ class Receiver:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.received: list[dict] = []
-        self.answer = 200
+        self.answer: int | None = 200
         self.server: ThreadingHTTPServer | None = None
 
     @property
@@ -58,6 +59,9 @@ class Receiver:
                         "body": body,
                     }
                 )
+                if receiver.answer is None:  # not HTTP at all
+                    self.wfile.write(b"garbage\r\n\r\n")
+                    return
                 self.send_response(receiver.answer)
                 self.end_headers()
 
@@ -203,7 +207,7 @@ def test_an_event_is_given_up_after_the_last_attempt_and_staff_can_retry_it(
 def test_a_delivered_event_is_not_retried(receiver, member, django_capture_on_commit_callbacks):
     receiver.start()
     place_orders_and_commit(member, 1, django_capture_on_commit_callbacks)
-    with pytest.raises(OutboxEventNotDue):
+    with pytest.raises(EventNotRetryable):
         retry_event(OutboxEvent.objects.get())
 
 
@@ -236,7 +240,7 @@ def test_an_erasure_asks_the_shop_to_erase_its_own_data_of_the_user(receiver, me
     user_id = member.user_id
     erase_member(member)
     event = OutboxEvent.objects.get(event_type="erasure.requested")
-    assert event.payload == {"member": member.number, "user_id": user_id}
+    assert event.payload == {"member": member.number, "user_id": user_id, "customer_ids": []}
 
 
 @requires_postgres
@@ -283,3 +287,61 @@ def test_an_event_whose_task_could_not_be_queued_is_delivered_by_the_sweep(
     assert (event.status, event.attempts) == (OutboxStatus.PENDING, 0)
     assert deliver_due_events() == 1
     assert receiver.ids() == [str(event.event_id)]
+
+
+def test_an_event_being_sent_is_neither_sent_by_another_worker_nor_retried(receiver, member):
+    receiver.start()
+    record_order(member, order_id="o-1", amount=eur("10.00"))
+    event = OutboxEvent.objects.get()
+    OutboxEvent.objects.filter(pk=event.pk).update(leased_until=timezone.now() + timedelta(minutes=1))
+    assert deliver_due_events() == 0
+    with pytest.raises(EventNotRetryable):
+        retry_event(event)
+    assert receiver.ids() == []
+    assert not OutboxAttempt.objects.exists()
+
+
+def test_an_expired_lease_of_a_worker_that_died_is_taken_over(receiver, member):
+    receiver.start()
+    record_order(member, order_id="o-1", amount=eur("10.00"))
+    OutboxEvent.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+    assert deliver_due_events() == 1
+
+
+def test_an_answer_that_is_not_http_counts_as_a_failed_attempt(receiver, member):
+    receiver.answer = None
+    receiver.start()
+    record_order(member, order_id="o-1", amount=eur("10.00"))
+    deliver_due_events()
+    event = OutboxEvent.objects.get()
+    assert (event.status, event.attempts, event.leased_until) == (OutboxStatus.PENDING, 1, None)
+    assert event.last_error
+
+
+def test_an_unusable_url_counts_as_a_failed_attempt(receiver, member, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "WEBHOOK_URL": "http://127.0.0.1:99999/events"}
+    record_order(member, order_id="o-1", amount=eur("10.00"))
+    deliver_due_events()
+    assert OutboxEvent.objects.get().attempts == 1
+
+
+def test_nothing_is_sent_unsigned(receiver, member, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "WEBHOOK_SECRET": ""}
+    receiver.start()
+    record_order(member, order_id="o-1", amount=eur("10.00"))
+    deliver_due_events()
+    assert receiver.ids() == []
+    assert "WEBHOOK_SECRET" in OutboxEvent.objects.get().last_error
+
+
+def test_delivered_events_are_deleted_after_the_days_kept(
+    receiver, member, django_capture_on_commit_callbacks
+):
+    receiver.start()
+    place_orders_and_commit(member, 2, django_capture_on_commit_callbacks)
+    OutboxEvent.objects.filter(pk=OutboxEvent.objects.order_by("pk").first().pk).update(
+        delivered_at=timezone.now() - timedelta(days=31)
+    )
+    assert purge_delivered_events() == 1
+    assert OutboxEvent.objects.count() == 1
+    assert OutboxAttempt.objects.count() == 1

@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .members import Member
+from .rules import EarnEvent
 
 SOURCE_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,39}$"
-# Ledger sources the plugin writes itself: an event source may not take one of these names.
+# Ledger sources the plugin writes itself (bonuses are written under their event's name): an event
+# source may not take one of these codes, or its reports would count the plugin's own entries.
 RESERVED_SOURCE_CODES = frozenset(
-    {"shop", "system", "staff", "member", "reward", "challenge", "erasure", "oscar"}
+    {"shop", "system", "staff", "member", "reward", "challenge", "erasure", "oscar", *EarnEvent.values}
 )
 
 
@@ -177,6 +179,8 @@ class OutboxEvent(models.Model):
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    # Set while a worker sends the event; a worker that dies leaves it to expire.
+    leased_until = models.DateTimeField(_("being sent until"), null=True, blank=True, editable=False)
     last_error = models.CharField(_("last error"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from .append_only import AppendOnlyModel
@@ -186,7 +187,8 @@ class RequestStatus(models.TextChoices):
     ON_HOLD = "on_hold", _("on hold")
     FULFILLED = "fulfilled", _("fulfilled")
     REJECTED = "rejected", _("rejected")
-    WITHDRAWN = "withdrawn", _("withdrawn")
+    # A request is withdrawn by the member; some languages word it apart from a withdrawn consent.
+    WITHDRAWN = "withdrawn", pgettext_lazy("privacy request status", "withdrawn")
 
 
 OPEN_REQUEST_STATUSES = (RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS, RequestStatus.ON_HOLD)

@@ -10,6 +10,9 @@ from djmoney.money import Money
 from ..models import EntryType, EventSource, LedgerEntry, SourceKind
 from ..money import quantize_money
 
+# What partner earnings are marked with (services.partners writes it; selectors cannot import services).
+PARTNER_RATE_RULE = "partner"
+
 
 @dataclass(frozen=True)
 class SettlementRow:
@@ -35,6 +38,7 @@ def partner_settlements(start: datetime, end: datetime) -> list[SettlementRow]:
         row["source"]: row
         for row in LedgerEntry.objects.filter(
             entry_type=EntryType.BONUS,
+            rate_rule=PARTNER_RATE_RULE,
             source__in=[partner.code for partner in partners],
             created_at__gte=start,
             created_at__lt=end,

@@ -16,6 +16,7 @@ from .consent import (
     record_consent,
     require_consent,
 )
+from .delivery import deliver_due_events, deliver_event, purge_delivered_events, retry_event
 from .earning import OrderLine, simulate_order
 from .engagement import (
     apply_referral_code,
@@ -28,7 +29,6 @@ from .events import receive_event
 from .markets import change_market
 from .members import enroll_customer, enroll_member
 from .orders import cancel_order, confirm_order, record_order, record_refund
-from .outbox import deliver_due_events, deliver_event, retry_event
 from .partners import earn_partner_points
 from .points import adjust_points, spend_points
 from .privacy import (
@@ -47,6 +47,7 @@ from .tiers import EvaluationResult, evaluate_tiers, grant_tier
 __all__ = [
     "deliver_due_events",
     "deliver_event",
+    "purge_delivered_events",
     "earn_partner_points",
     "enroll_customer",
     "receive_event",

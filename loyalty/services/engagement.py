@@ -61,8 +61,12 @@ def credit_bonus(
     source_ref: str,
     at: datetime,
     contributions=(),
+    **entry_fields,
 ) -> LedgerEntry:
-    """Credit spendable bonus points (the caller holds the account lock and checked ``key`` is new)."""
+    """Credit spendable bonus points (the caller holds the account lock and checked ``key`` is new).
+
+    ``entry_fields`` are more fields of the entry, such as the amount and rate that explain it.
+    """
     spendable = apply_credit(account, points)
     account.lifetime_earned += points
     entry = write_entry(
@@ -74,6 +78,7 @@ def credit_bonus(
         source_ref=source_ref,
         idempotency_key=key,
         effective_at=at,
+        **entry_fields,
     )
     create_lot(account, entry, spendable, expires_at=lot_expiry(at))
     save_account(account)

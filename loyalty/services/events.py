@@ -297,7 +297,6 @@ def partner_earned(source: EventSource, event: Event) -> dict:
         member,
         amount=_money(data, "amount", data.get("currency")),
         reference=_text(data, "reference", required=False) or event.id,
-        at=event.occurred_at,
     )
     return {"member": member.number, "points": entry.points if entry else 0}
 

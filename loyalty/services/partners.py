@@ -1,28 +1,16 @@
 """Coalition earning: partners (an airline, a hotel, a card) award points at their own rate."""
 
-from datetime import datetime
-
 from django.db import transaction
+from django.utils import timezone
 from djmoney.money import Money
 
 from ..exceptions import EventNotAllowed, MemberClosed
-from ..models import EntryType, EventSource, LedgerEntry, Member, MemberStatus
+from ..models import EventSource, LedgerEntry, Member, MemberStatus
 from ..money import validate_money, whole_points
+from ..selectors.partners import PARTNER_RATE_RULE
 from ..selectors.rates import conversion_fields, convert
-from ..signals import points_earned, send_on_commit
-from .ledger import (
-    apply_credit,
-    create_lot,
-    ensure_same_request,
-    existing_entry,
-    ledger_key,
-    lock_account,
-    lot_expiry,
-    save_account,
-    write_entry,
-)
-
-PARTNER_RATE_RULE = "partner"
+from .engagement import credit_bonus
+from .ledger import ensure_same_request, existing_entry, ledger_key, lock_account
 
 
 def partner_key(partner: EventSource, reference: str) -> str:
@@ -30,12 +18,14 @@ def partner_key(partner: EventSource, reference: str) -> str:
 
 
 def earn_partner_points(
-    partner: EventSource, member: Member, *, amount: Money, reference: str, at: datetime
+    partner: EventSource, member: Member, *, amount: Money, reference: str
 ) -> LedgerEntry | None:
     """Credit spendable points for ``amount`` spent at ``partner``, once per ``reference``.
 
     Points are the amount in the partner's settlement currency (converted at the recorded rate when
-    it was paid in another) times the partner's rate, rounded down. None when that is no point.
+    it was paid in another) times the partner's rate, rounded down; None when that is no point.
+    They count from when they are recorded: a partner cannot date them back into a settled period
+    or into a lot that has already expired.
     """
     if not partner.is_partner:
         raise EventNotAllowed()
@@ -54,23 +44,15 @@ def earn_partner_points(
         points = whole_points(spent * partner.points_per_unit)
         if points <= 0:
             return None
-        spendable = apply_credit(account, points)
-        account.lifetime_earned += points
-        entry = write_entry(
+        return credit_bonus(
             account,
-            entry_type=EntryType.BONUS,
             points=points,
-            debt_points=spendable - points,
+            key=key,
             source=partner.code,
             source_ref=reference,
-            idempotency_key=key,
+            at=timezone.now(),
             amount=amount,
             rate=partner.points_per_unit,
             rate_rule=PARTNER_RATE_RULE,
-            effective_at=at,
             **conversion_fields(conversion),
         )
-        create_lot(account, entry, spendable, expires_at=lot_expiry(at))
-        save_account(account)
-        send_on_commit(points_earned, LedgerEntry, member=account.member, entry=entry)
-    return entry

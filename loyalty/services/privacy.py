@@ -338,6 +338,11 @@ def erase_member(
     result = Erasure(member)
     with transaction.atomic():
         account = lock_account(member)
+        # Read before erasure clears them: a shop on another stack erases its data by these ids.
+        customer_ids = [
+            {"source": code, "customer_id": customer_id}
+            for code, customer_id in member.external_ids.values_list("source__code", "external_id")
+        ]
         result.points_forfeited = _forfeit(account, now)
         if user is not None:
             suppress(adapter.contact_addresses(user))
@@ -349,7 +354,9 @@ def erase_member(
         )
         if request is not None and request.is_open:
             _move(request, RequestStatus.FULFILLED, actor=actor, note=_erasure_note(result))
-        send_on_commit(member_erased, Member, member=member, user_id=getattr(user, "pk", None))
+        send_on_commit(
+            member_erased, Member, member=member, user_id=getattr(user, "pk", None), customer_ids=customer_ids
+        )
     logger.info("Erased member %s: %s", member.number, _erasure_note(result))
     return result
 

@@ -3,12 +3,14 @@
 import json
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from loyalty.models import (
     EntryType,
@@ -20,9 +22,12 @@ from loyalty.models import (
     MemberEvent,
     OrderRecord,
     OrderStatus,
+    OutboxEvent,
+    PointsLot,
     RefundRecord,
     SourceKind,
 )
+from loyalty.services import erase_member
 from loyalty.webhooks import signature_header
 from tests.helpers import account_of, assert_books_balance, entries_of, requires_postgres
 
@@ -412,3 +417,56 @@ def test_five_concurrent_deliveries_of_one_event_are_processed_once_and_answered
     assert OrderRecord.objects.filter(external_id="o-1").count() == 1
     assert InboundEvent.objects.count() == 2
     assert_books_balance()
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "t=\u00b2,v1=" + "0" * 64,
+        "t=1,v1=\u00e9",
+        "t=" + "9" * 5000 + ",v1=" + "0" * 64,
+        "v1=" + "0" * 64,
+        "garbage",
+    ],
+    ids=["superscript-digit", "non-ascii-digest", "huge-timestamp", "no-timestamp", "garbage"],
+)
+def test_a_malformed_signature_header_is_an_invalid_signature(client, customer, signature):
+    response = client.post(
+        URL,
+        data=json.dumps(order_placed()),
+        content_type="application/json",
+        headers={"X-Loyalty-Source": "pos", "X-Loyalty-Signature": signature},
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_signature"
+
+
+def test_an_absurd_amount_is_an_invalid_amount(client, customer):
+    response = deliver(client, order_placed(amount="1e30"))
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_amount"
+
+
+def test_partner_points_count_from_when_they_are_recorded_whatever_date_the_partner_sends(
+    client, customer, airline, settings
+):
+    event = {
+        "id": "evt-old-flight",
+        "type": "partner.earned",
+        "occurred_at": "2020-01-01T00:00:00+00:00",
+        "data": {"member": customer.number, "amount": "10", "currency": "USD"},
+    }
+    before = timezone.now()
+    deliver(client, event, source="skyair", secret=PARTNER_SECRET)
+    lot = PointsLot.objects.get(account__member=customer, entry__source="skyair")
+    lifetime = timedelta(days=settings.LOYALTY.get("POINTS_LIFETIME_DAYS", 365))
+    assert lot.expires_at >= before + lifetime
+    assert account_of(customer).available == 20
+
+
+def test_an_erasure_names_the_shops_customer_id_though_it_is_cleared(client, customer, settings):
+    settings.LOYALTY = {**settings.LOYALTY, "WEBHOOK_URL": "http://127.0.0.1:9/events", "WEBHOOK_SECRET": "s"}
+    erase_member(customer)
+    event = OutboxEvent.objects.get(event_type="erasure.requested")
+    assert event.payload["customer_ids"] == [{"source": "pos", "customer_id": "c-1"}]
+    assert ExternalCustomer.objects.get(member=customer).external_id is None

@@ -4,7 +4,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from djmoney.money import Money
 from playwright.sync_api import expect
 
@@ -35,9 +34,7 @@ def test_finance_reads_what_each_partner_owes_for_the_points_it_issued(
         point_price=Decimal("0.0075"),
     )
     for number, amount in enumerate(("100.00", "533.00")):
-        earn_partner_points(
-            airline, make_member(), amount=Money(amount, "USD"), reference=f"PNR-{number}", at=timezone.now()
-        )
+        earn_partner_points(airline, make_member(), amount=Money(amount, "USD"), reference=f"PNR-{number}")
     sign_in_to_admin(page, live_server, "/admin/loyalty/eventsource/")
     page.get_by_role("link", name="Partner settlement").click()
     row = page.locator("#settlement-rows tr")

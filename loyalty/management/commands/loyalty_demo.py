@@ -336,7 +336,7 @@ class Command(BaseCommand):
             self.stdout.write("Event sources: a point-of-sale system and an airline partner...")
             airline = self._event_sources()
             services.earn_partner_points(
-                airline, alice, amount=Money("420.00", "USD"), reference="demo-PNR-QX7H", at=now
+                airline, alice, amount=Money("420.00", "USD"), reference="demo-PNR-QX7H"
             )
             services.spend_points(alice, points=50, idempotency_key="demo-voucher-1", reason="voucher")
             services.adjust_points(
