@@ -750,15 +750,34 @@ class DataSubjectRequestAdmin(RefusesForbiddenActions, ReadOnlyAdmin):
     def _selected(self, queryset) -> list[DataSubjectRequest]:
         return list(queryset.select_related("member__market", "member__account").order_by("due_at", "pk"))
 
-    def _action_page(self, request, form, rows, *, intro, describe, **context):
+    def _on_open_requests(
+        self, request, rows, form_class, *, action: str, apply, done, intro, describe, **page
+    ):
+        """Ask for the action's form, then run ``apply(row, cleaned_data)`` on each open request.
+
+        ``intro(count)`` introduces the rows on the form page and ``describe(row)`` says what happens
+        to each; closed requests are left as they are and reported.
+        """
+        form = form_class(request.POST if "apply" in request.POST else None, action=action)
+        if form.is_valid():
+            apply_each(
+                self,
+                request,
+                rows,
+                lambda row: apply(row, form.cleaned_data),
+                skip=is_closed,
+                skipped=ALREADY_CLOSED,
+                done=done,
+            )
+            return None
         return action_page(
             self,
             request,
             form,
             template="loyalty_admin/row_action.html",
-            intro=intro % {"count": len(rows)},
+            intro=intro(len(rows)) % {"count": len(rows)},
             rows=[(row, describe(row)) for row in rows],
-            **context,
+            **page,
         )
 
     @admin.action(description=_("Fulfil the selected requests"), permissions=["handle"])
@@ -768,123 +787,80 @@ class DataSubjectRequestAdmin(RefusesForbiddenActions, ReadOnlyAdmin):
             row.kind == RequestKind.ERASURE and row.is_open for row in rows
         ):
             raise PermissionDenied
-        form = FulfilRequestForm(request.POST if "apply" in request.POST else None, action="fulfil_requests")
-        if form.is_valid():
-            note = form.cleaned_data["note"]
-            apply_each(
-                self,
-                request,
-                rows,
-                lambda row: fulfil_request(row, actor=request.user, note=note),
-                skip=is_closed,
-                skipped=ALREADY_CLOSED,
-                done=lambda count: ngettext(
-                    "Fulfilled %(count)d request.", "Fulfilled %(count)d requests.", count
-                ),
-            )
-            return None
-        return self._action_page(
+        return self._on_open_requests(
             request,
-            form,
             rows,
+            FulfilRequestForm,
+            action="fulfil_requests",
+            apply=lambda row, data: fulfil_request(row, actor=request.user, note=data["note"]),
+            done=lambda count: ngettext(
+                "Fulfilled %(count)d request.", "Fulfilled %(count)d requests.", count
+            ),
             title=_("Fulfil requests"),
-            intro=ngettext("Fulfil this request:", "Fulfil these %(count)d requests:", len(rows)),
+            intro=lambda count: ngettext("Fulfil this request:", "Fulfil these %(count)d requests:", count),
             describe=fulfilment_effect,
             submit_label=_("Fulfil"),
         )
 
     @admin.action(description=_("Extend the deadline of the selected requests"), permissions=["handle"])
     def extend_requests(self, request, queryset):
-        rows = self._selected(queryset)
-        form = ExtendRequestForm(request.POST if "apply" in request.POST else None, action="extend_requests")
-        if form.is_valid():
-            day, reason = form.cleaned_data["until"], form.cleaned_data["reason"]
-            apply_each(
-                self,
-                request,
-                rows,
-                lambda row: extend_request(
-                    row, until=on_day(row.due_at, day), reason=reason, actor=request.user
-                ),
-                skip=is_closed,
-                skipped=ALREADY_CLOSED,
-                done=lambda count: ngettext(
-                    "Extended %(count)d request.", "Extended %(count)d requests.", count
-                ),
-            )
-            return None
-        return self._action_page(
+        return self._on_open_requests(
             request,
-            form,
-            rows,
+            self._selected(queryset),
+            ExtendRequestForm,
+            action="extend_requests",
+            apply=lambda row, data: extend_request(
+                row, until=on_day(row.due_at, data["until"]), reason=data["reason"], actor=request.user
+            ),
+            done=lambda count: ngettext("Extended %(count)d request.", "Extended %(count)d requests.", count),
             title=_("Extend the deadline"),
-            intro=ngettext(
+            intro=lambda count: ngettext(
                 "Extend the deadline of this request:",
                 "Extend the deadline of these %(count)d requests:",
-                len(rows),
+                count,
             ),
-            submit_label=_("Extend"),
             describe=lambda row: (
                 _("due %(due)s; it may be extended until %(latest)s at most.")
                 % {"due": shown_time(row.due_at), "latest": shown_time(add_months(row.original_due_at, 2))}
             ),
+            submit_label=_("Extend"),
         )
 
     @admin.action(description=_("Put the selected requests on hold"), permissions=["handle"])
     def hold_requests(self, request, queryset):
-        rows = self._selected(queryset)
-        form = HoldRequestForm(request.POST if "apply" in request.POST else None, action="hold_requests")
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            apply_each(
-                self,
-                request,
-                rows,
-                lambda row: hold_request(row, reason=reason, actor=request.user),
-                skip=is_closed,
-                skipped=ALREADY_CLOSED,
-                done=lambda count: ngettext(
-                    "Put %(count)d request on hold.", "Put %(count)d requests on hold.", count
-                ),
-            )
-            return None
-        return self._action_page(
+        return self._on_open_requests(
             request,
-            form,
-            rows,
+            self._selected(queryset),
+            HoldRequestForm,
+            action="hold_requests",
+            apply=lambda row, data: hold_request(row, reason=data["reason"], actor=request.user),
+            done=lambda count: ngettext(
+                "Put %(count)d request on hold.", "Put %(count)d requests on hold.", count
+            ),
             title=_("Put requests on hold"),
-            intro=ngettext("Put this request on hold:", "Put these %(count)d requests on hold:", len(rows)),
+            intro=lambda count: ngettext(
+                "Put this request on hold:", "Put these %(count)d requests on hold:", count
+            ),
             describe=describe_request,
             submit_label=_("Put on hold"),
         )
 
     @admin.action(description=_("Reject the selected requests"), permissions=["handle"])
     def reject_requests(self, request, queryset):
-        rows = self._selected(queryset)
-        form = RejectRequestForm(request.POST if "apply" in request.POST else None, action="reject_requests")
-        if form.is_valid():
-            ground, note = form.cleaned_data["ground"], form.cleaned_data["note"]
-            apply_each(
-                self,
-                request,
-                rows,
-                lambda row: reject_request(row, ground=ground, note=note, actor=request.user),
-                skip=is_closed,
-                skipped=ALREADY_CLOSED,
-                done=lambda count: ngettext(
-                    "Rejected %(count)d request.", "Rejected %(count)d requests.", count
-                ),
-            )
-            return None
-        return self._action_page(
+        return self._on_open_requests(
             request,
-            form,
-            rows,
+            self._selected(queryset),
+            RejectRequestForm,
+            action="reject_requests",
+            apply=lambda row, data: reject_request(
+                row, ground=data["ground"], note=data["note"], actor=request.user
+            ),
+            done=lambda count: ngettext("Rejected %(count)d request.", "Rejected %(count)d requests.", count),
             title=_("Reject requests"),
-            intro=ngettext(
+            intro=lambda count: ngettext(
                 "Reject this request on a legal ground:",
                 "Reject these %(count)d requests on a legal ground:",
-                len(rows),
+                count,
             ),
             describe=describe_request,
             submit_label=_("Reject"),
