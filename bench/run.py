@@ -13,11 +13,15 @@ Usage: DATABASE_URL=postgres://... python bench/run.py [--earns N] [--history N]
 3. Redemption throughput: ``redeem_reward`` (visibility, per-member limit, stock, debit, coupon)
    versus ``spend_points`` (the same debit alone), spread over members.
    Target: redeeming reaches at least REDEEM_RATIO_TARGET of the bare spend.
+4. Webhook throughput: signed ``order.placed`` events through ``receive_event`` (signature,
+   parsing, customer lookup, the event record) versus ``record_order`` called directly.
+   Target: the webhook reaches at least WEBHOOK_RATIO_TARGET of the direct call.
 
 A throwaway test database is created and dropped. Exits 1 when a target is missed.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -33,20 +37,23 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
 from loyalty import selectors, services  # noqa: E402
-from loyalty.models import Market, PointsAccount, Reward, RewardOffer  # noqa: E402
+from loyalty.models import EventSource, Market, PointsAccount, Reward, RewardOffer, SourceKind  # noqa: E402
 from loyalty.testing import bulk_history  # noqa: E402
+from loyalty.webhooks import signature_header  # noqa: E402
 
 # 0.3 while an earn was the ledger alone; tiers, rules, challenges and referrals roughly doubled the
 # statements per order, and the ORM's cost of building each one weighs more than the database's.
 EARN_RATIO_TARGET = 0.15
 SUMMARY_RATIO_TARGET = 1.5
 REDEEM_RATIO_TARGET = 0.35
+WEBHOOK_RATIO_TARGET = 0.6
 
 
 def timed(function, repeat: int) -> list[float]:
@@ -216,6 +223,46 @@ def bench_redeems(market: Market, count: int, members: int = 100) -> tuple[float
     return count / spend_seconds, count / redeem_seconds
 
 
+def bench_webhooks(market: Market, count: int, members: int = 100) -> tuple[float, float]:
+    """Orders placed through signed events and directly, interleaved, over ``members`` customers."""
+    source = EventSource.objects.create(code="bench-pos", name="Bench POS", kind=SourceKind.SHOP)
+    customers = [services.enroll_customer(source, f"c-{number}", market=market) for number in range(members)]
+    secret = "bench-secret"
+    bodies = [
+        json.dumps(
+            {
+                "id": f"evt-{number}",
+                "type": "order.placed",
+                "data": {
+                    "order_id": f"hook-{number}",
+                    "customer_id": f"c-{number % members}",
+                    "amount": "42.50",
+                    "currency": "EUR",
+                },
+            }
+        ).encode()
+        for number in range(count)
+    ]
+    signatures = [signature_header(secret, body) for body in bodies]
+
+    def direct(number: int) -> None:
+        services.record_order(
+            customers[number % members], order_id=f"direct-{number}", amount=Money("42.50", "EUR")
+        )
+
+    def webhook(number: int) -> None:
+        services.receive_event(source.code, bodies[number], signatures[number])
+
+    direct_seconds = webhook_seconds = 0.0
+    rounds = 10
+    with override_settings(LOYALTY={**settings.LOYALTY, "WEBHOOK_SECRETS": {source.code: secret}}):
+        for number in range(rounds):
+            offset = number * (count // rounds)
+            direct_seconds += sum(timed(lambda i, offset=offset: direct(offset + i), count // rounds))
+            webhook_seconds += sum(timed(lambda i, offset=offset: webhook(offset + i), count // rounds))
+    return count / direct_seconds, count / webhook_seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -223,6 +270,7 @@ def main() -> int:
     parser.add_argument("--earns", type=int, default=2000)
     parser.add_argument("--history", type=int, default=200_000)
     parser.add_argument("--redeems", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=1000)
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         print("bench/run.py needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -259,6 +307,14 @@ def main() -> int:
             f"  redeem_reward   {redeemed:8.0f}/s   ratio {redeem_ratio:.2f}"
             f" (target >= {REDEEM_RATIO_TARGET})"
         )
+        print(f"webhook throughput, {options.events} signed order events ...")
+        direct, hooked = bench_webhooks(market, options.events)
+        webhook_ratio = hooked / direct
+        print(f"  record_order    {direct:8.0f}/s")
+        print(
+            f"  receive_event   {hooked:8.0f}/s   ratio {webhook_ratio:.2f}"
+            f" (target >= {WEBHOOK_RATIO_TARGET})"
+        )
     finally:
         connection.creation.destroy_test_db(test_name, verbosity=0)
     missed = [
@@ -267,6 +323,7 @@ def main() -> int:
             ("earn", earn_ratio >= EARN_RATIO_TARGET),
             ("summary", summary_ratio <= SUMMARY_RATIO_TARGET),
             ("redeem", redeem_ratio >= REDEEM_RATIO_TARGET),
+            ("webhook", webhook_ratio >= WEBHOOK_RATIO_TARGET),
         )
         if not ok
     ]
