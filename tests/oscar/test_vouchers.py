@@ -1,5 +1,6 @@
 """Redeemed discount rewards become Oscar vouchers that take their value off a basket in their currency."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -177,3 +178,23 @@ def test_rewards_that_are_no_discount_get_no_voucher(shop, member, make_reward, 
     redemption = redeem(member, make_reward("mug", reward_type="physical_gift", points=100))
     assert redemption.fulfilment_ref == ""
     assert not Voucher.objects.exists()
+
+
+def test_a_reward_redeemed_in_the_member_center_takes_its_value_off_the_oscar_basket_and_is_used_by_the_order(
+    shop, client, member, customer, make_reward, fund
+):
+    fund(member, 1000)
+    reward = make_reward(value="5.00")
+    client.force_login(customer)
+    redeem_page = reverse("loyalty:reward-redeem", args=[reward.pk])
+    key = re.search(
+        r'name="idempotency_key" value="([^"]+)"', client.get(redeem_page).content.decode()
+    ).group(1)
+    client.post(redeem_page, {"idempotency_key": key})
+    redemption = Redemption.objects.get(member=member)
+    basket = shop.basket(customer, shop.product(price="50.00"))
+    client.post(reverse("basket:vouchers-add"), {"code": redemption.code})
+    assert shop.apply_offers(basket).total_incl_tax == Decimal("45.00")
+    order = shop.checkout(customer, basket=basket)
+    redemption.refresh_from_db()
+    assert (redemption.status, redemption.order_id) == (RedemptionStatus.USED, str(order.number))
