@@ -116,7 +116,7 @@ def parse_event(body: bytes) -> Event:
     """The envelope ``{"id", "type", "occurred_at"?, "data"}``; ``malformed_event`` otherwise."""
     try:
         document = json.loads(body, parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: absurd nesting
         raise MalformedEvent() from error
     if not isinstance(document, dict):
         raise MalformedEvent()

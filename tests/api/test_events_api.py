@@ -199,8 +199,18 @@ def test_a_timestamp_from_the_future_beyond_the_tolerance_is_refused(client, cus
         json.dumps(
             {"id": "evt", "type": "order.placed", "data": {"customer_id": "c-1", "order_id": "o-1"}}
         ).encode(),
+        b"[" * 100_000 + b"]" * 100_000,
     ],
-    ids=["not-json", "not-an-object", "no-id", "blank-id", "data-not-an-object", "bad-time", "no-amount"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "no-id",
+        "blank-id",
+        "data-not-an-object",
+        "bad-time",
+        "no-amount",
+        "nested",
+    ],
 )
 def test_a_malformed_payload_is_refused_and_writes_nothing(client, customer, body):
     before = snapshot()
