@@ -23,8 +23,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from djmoney.money import Money
 
@@ -770,11 +769,11 @@ def privacy_consent(request, member: Member):
 
 
 CONSENT_CONFIRMATIONS = {
-    ConsentAction.GRANTED: _lazy(
+    ConsentAction.GRANTED: gettext_lazy(
         "Thank you: you agreed to “%(purpose)s”. You can withdraw it here at any time."
     ),
-    ConsentAction.WITHDRAWN: _lazy("You withdrew your consent to “%(purpose)s”."),
-    ConsentAction.REFUSED: _lazy("You declined “%(purpose)s”."),
+    ConsentAction.WITHDRAWN: gettext_lazy("You withdrew your consent to “%(purpose)s”."),
+    ConsentAction.REFUSED: gettext_lazy("You declined “%(purpose)s”."),
 }
 
 

@@ -117,6 +117,9 @@ def test_the_privacy_center_reads_right_to_left_in_arabic(page, sign_in, shopper
     expect(birthday.get_by_test_id("notice-title")).to_have_text("هدية في عيد ميلادك")
     birthday.get_by_test_id("grant").click()
     expect(birthday.get_by_test_id("withdraw")).to_be_visible()
+    expect(page.get_by_test_id("message")).to_have_text(
+        "شكرًا لك: لقد وافقت على «مكافآت عيد الميلاد». يمكنك سحب موافقتك من هنا في أي وقت."
+    )
     assert has_consent(shopper, "birthday_rewards")
     screenshot("privacy-center-ar")
     birthday.get_by_test_id("withdraw").click()
