@@ -40,7 +40,6 @@ def settlements_csv(rows: list[SettlementRow], start, end) -> HttpResponse:
             gettext("Code"),
             gettext("Awards"),
             gettext("Points"),
-            gettext("Price per point"),
             gettext("Amount"),
             gettext("Currency"),
         ]
@@ -52,7 +51,6 @@ def settlements_csv(rows: list[SettlementRow], start, end) -> HttpResponse:
                 row.code,
                 row.awards,
                 row.points,
-                row.point_price,
                 row.amount.amount,
                 row.amount.currency,
             ]
@@ -82,8 +80,11 @@ class EventSourceAdmin(admin.ModelAdmin):
     readonly_fields = ["secret_configured"]
 
     def get_readonly_fields(self, request, obj=None):
-        # The code names the orders and ledger entries of the source: it never changes once used.
-        return [*self.readonly_fields, "code"] if obj is not None and obj.pk else self.readonly_fields
+        # The code names the source's orders and ledger entries, and the settlement currency is the
+        # partner's contract: neither changes once saved.
+        if obj is not None and obj.pk:
+            return [*self.readonly_fields, "code", "kind", "currency"]
+        return self.readonly_fields
 
     @admin.display(description=_("secret configured"), boolean=True)
     def secret_configured(self, source):

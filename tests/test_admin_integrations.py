@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
-from loyalty.models import EventSource, OutboxEvent, OutboxStatus, SourceKind
+from loyalty.models import EventSource, OutboxEvent, OutboxStatus, PartnerAward, SourceKind
+from loyalty.models.append_only import AppendOnlyError
 from loyalty.services import deliver_due_events, earn_partner_points, record_order
 from tests.helpers import allow, eur
 from tests.test_webhook_outbox import Receiver
@@ -140,10 +141,35 @@ def test_the_settlement_report_csv_holds_the_same_rows(console, console_user, aw
         in response["Content-Disposition"]
     )
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
-        ["Partner", "Code", "Awards", "Points", "Price per point", "Amount", "Currency"],
-        ["Grand Inn", "inn", "1", "80", "0.010000", "0.80", "EUR"],
-        ["Sky Air", "skyair", "3", "1266", "0.007500", "9.50", "USD"],
+        ["Partner", "Code", "Awards", "Points", "Amount", "Currency"],
+        ["Grand Inn", "inn", "1", "80", "0.80", "EUR"],
+        ["Sky Air", "skyair", "3", "1266", "9.50", "USD"],
     ]
+
+
+def test_a_new_price_per_point_does_not_re_value_points_already_issued(
+    console, console_user, awards, make_member
+):
+    allow(console_user, "view_settlement_report")
+    EventSource.objects.filter(code="skyair").update(point_price=Decimal("0.02"))
+    earn_partner_points(
+        EventSource.objects.get(code="skyair"), make_member(), amount=Money("50.00", "USD"), reference="PNR-4"
+    )
+    rows = {row.code: row.amount for row in console.get(SETTLEMENT, today()).context["rows"]}
+    # 1266 points at 0.0075 before the change, 100 at 0.02 after it.
+    assert rows["skyair"] == Money(Decimal("11.50"), "USD")
+
+
+def test_a_partners_award_is_never_changed_or_deleted(awards):
+    with pytest.raises(AppendOnlyError):
+        PartnerAward.objects.update(point_price=Decimal("0"))
+    with pytest.raises(AppendOnlyError):
+        PartnerAward.objects.first().delete()
+
+
+def test_a_partners_code_and_settlement_currency_are_fixed_once_saved(admin_client, partners):
+    page = admin_client.get(reverse("admin:loyalty_eventsource_change", args=[partners["air"].pk]))
+    assert {"code", "kind", "currency"} <= set(page.context["adminform"].readonly_fields)
 
 
 def test_the_settlement_report_needs_its_permission(console, awards):

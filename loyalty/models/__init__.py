@@ -38,6 +38,7 @@ from .integrations import (
     OutboxAttempt,
     OutboxEvent,
     OutboxStatus,
+    PartnerAward,
     SourceKind,
 )
 from .ledger import EntryType, LedgerEntry, LotAllocation, PointsAccount, PointsLot
@@ -100,6 +101,7 @@ __all__ = [
     "OutboxAttempt",
     "OutboxEvent",
     "OutboxStatus",
+    "PartnerAward",
     "SourceKind",
     "COUPON_ALPHABET",
     "COUPON_TYPES",

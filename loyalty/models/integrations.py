@@ -9,6 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .append_only import AppendOnlyModel
+from .fields import amount_field
+from .ledger import LedgerEntry
 from .members import Member
 from .rules import EarnEvent
 
@@ -156,6 +159,33 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.code}:{self.event_id}"
+
+
+class PartnerAward(AppendOnlyModel):
+    """Points a partner issued, valued at its price per point on that day: what the partner owes.
+
+    The price is kept here because a partner's price changes; a settled period must keep its sum.
+    """
+
+    partner = models.ForeignKey(
+        EventSource, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="awards"
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, verbose_name=_("ledger entry"), on_delete=models.PROTECT, related_name="partner_award"
+    )
+    points = models.PositiveBigIntegerField(_("points"))
+    point_price = models.DecimalField(_("price per point"), max_digits=12, decimal_places=6)
+    value = amount_field(_("value"))
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("partner award")
+        verbose_name_plural = _("partner awards")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["partner", "created_at"], name="loyalty_award_partner_day")]
+
+    def __str__(self) -> str:
+        return f"{self.partner.code}: {self.points}"
 
 
 class OutboxStatus(models.TextChoices):

@@ -5,8 +5,8 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from ..exceptions import EventNotAllowed, MemberClosed
-from ..models import EventSource, LedgerEntry, Member, MemberStatus
-from ..money import validate_money, whole_points
+from ..models import EventSource, LedgerEntry, Member, MemberStatus, PartnerAward
+from ..money import quantize_money, validate_money, whole_points
 from ..selectors.partners import PARTNER_RATE_RULE
 from ..selectors.rates import conversion_fields, convert
 from .engagement import credit_bonus
@@ -25,7 +25,8 @@ def earn_partner_points(
     Points are the amount in the partner's settlement currency (converted at the recorded rate when
     it was paid in another) times the partner's rate, rounded down; None when that is no point.
     They count from when they are recorded: a partner cannot date them back into a settled period
-    or into a lot that has already expired.
+    or into a lot that has already expired. What the partner owes for them is recorded with them,
+    at its price per point of the day (a ``PartnerAward``).
     """
     if not partner.is_partner:
         raise EventNotAllowed()
@@ -44,7 +45,7 @@ def earn_partner_points(
         points = whole_points(spent * partner.points_per_unit)
         if points <= 0:
             return None
-        return credit_bonus(
+        entry = credit_bonus(
             account,
             points=points,
             key=key,
@@ -56,3 +57,12 @@ def earn_partner_points(
             rate_rule=PARTNER_RATE_RULE,
             **conversion_fields(conversion),
         )
+        PartnerAward.objects.create(
+            partner=partner,
+            entry=entry,
+            points=points,
+            point_price=partner.point_price,
+            value=quantize_money(Money(points * partner.point_price, partner.currency)),
+            created_at=entry.created_at,
+        )
+        return entry
