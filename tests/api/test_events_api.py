@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -480,3 +481,18 @@ def test_an_erasure_names_the_shops_customer_id_though_it_is_cleared(client, cus
     event = OutboxEvent.objects.get(event_type="erasure.requested")
     assert event.payload["customer_ids"] == [{"source": "pos", "customer_id": "c-1"}]
     assert ExternalCustomer.objects.get(member=customer).external_id is None
+
+
+def test_an_order_event_costs_the_same_queries_after_1_or_30_earlier_orders(client, customer, pos):
+    def queries_for(order_number: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = deliver(
+                client, order_placed(order_id=f"o-{order_number}", event_id=f"evt-{order_number}")
+            )
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    first = queries_for(1)
+    for number in range(2, 31):
+        deliver(client, order_placed(order_id=f"o-{number}", event_id=f"evt-{number}"))
+    assert queries_for(31) == first
