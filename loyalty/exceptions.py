@@ -428,6 +428,12 @@ class UnknownCustomer(LoyaltyError):
     status_code = 404
 
 
+class UnknownPartnerAward(LoyaltyError):
+    code = "unknown_award"
+    default_detail = _("This partner awarded no points under this reference.")
+    status_code = 404
+
+
 class UnknownMember(LoyaltyError):
     code = "unknown_member"
     default_detail = _("No active member has this member number.")

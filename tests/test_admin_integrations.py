@@ -14,7 +14,7 @@ from djmoney.money import Money
 
 from loyalty.models import EventSource, OutboxEvent, OutboxStatus, PartnerAward, SourceKind
 from loyalty.models.append_only import AppendOnlyError
-from loyalty.services import deliver_due_events, earn_partner_points, record_order
+from loyalty.services import deliver_due_events, earn_partner_points, record_order, reverse_partner_points
 from tests.helpers import allow, eur
 from tests.test_webhook_outbox import Receiver
 
@@ -141,9 +141,9 @@ def test_the_settlement_report_csv_holds_the_same_rows(console, console_user, aw
         in response["Content-Disposition"]
     )
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
-        ["Partner", "Code", "Awards", "Points", "Amount", "Currency"],
-        ["Grand Inn", "inn", "1", "80", "0.80", "EUR"],
-        ["Sky Air", "skyair", "3", "1266", "9.50", "USD"],
+        ["Partner", "Code", "Awards", "Reversals", "Points", "Amount", "Currency"],
+        ["Grand Inn", "inn", "1", "0", "80", "0.80", "EUR"],
+        ["Sky Air", "skyair", "3", "0", "1266", "9.50", "USD"],
     ]
 
 
@@ -238,3 +238,13 @@ def test_a_failed_event_waits_no_retry_until_staff_retry_it(failed_event):
     deliver_due_events(now=timezone.now() + timedelta(days=365))
     assert receiver.ids() == []
     assert event.delivery_attempts.count() == 1
+
+
+def test_the_settlement_nets_a_reversal_at_the_price_the_award_had(console, console_user, awards):
+    allow(console_user, "view_settlement_report")
+    air = EventSource.objects.get(code="skyair")
+    EventSource.objects.filter(pk=air.pk).update(point_price=Decimal("0.02"))
+    reverse_partner_points(air, reference="PNR-3")
+    [row] = [row for row in console.get(SETTLEMENT, today()).context["rows"] if row.code == "skyair"]
+    # PNR-3 earned 1000 points at 0.0075: 7.50 taken off, whatever the price is now.
+    assert (row.awards, row.reversals, row.points, row.amount) == (3, 1, 266, Money(Decimal("2.00"), "USD"))

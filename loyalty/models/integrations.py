@@ -165,6 +165,7 @@ class PartnerAward(AppendOnlyModel):
     """Points a partner issued, valued at its price per point on that day: what the partner owes.
 
     The price is kept here because a partner's price changes; a settled period must keep its sum.
+    A reversal is an award of the opposite sign, at the price of the award it reverses.
     """
 
     partner = models.ForeignKey(
@@ -173,7 +174,7 @@ class PartnerAward(AppendOnlyModel):
     entry = models.OneToOneField(
         LedgerEntry, verbose_name=_("ledger entry"), on_delete=models.PROTECT, related_name="partner_award"
     )
-    points = models.PositiveBigIntegerField(_("points"))
+    points = models.BigIntegerField(_("points"))
     point_price = models.DecimalField(_("price per point"), max_digits=12, decimal_places=6)
     value = amount_field(_("value"))
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)

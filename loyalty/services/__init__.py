@@ -29,7 +29,7 @@ from .events import receive_event
 from .markets import change_market
 from .members import enroll_customer, enroll_member
 from .orders import cancel_order, confirm_order, record_order, record_refund
-from .partners import earn_partner_points
+from .partners import earn_partner_points, reverse_partner_points
 from .points import adjust_points, spend_points
 from .privacy import (
     apply_retention,
@@ -52,6 +52,7 @@ __all__ = [
     "enroll_customer",
     "receive_event",
     "retry_event",
+    "reverse_partner_points",
     "activate_purpose",
     "has_consent",
     "publish_notice",

@@ -37,7 +37,7 @@ from .engagement import record_event
 from .ledger import ensure_same_request
 from .members import customer_member, enroll_customer
 from .orders import cancel_order, confirm_order, record_order, record_refund
-from .partners import earn_partner_points
+from .partners import earn_partner_points, reverse_partner_points
 
 MAX_ID_LENGTH = 100
 
@@ -301,6 +301,11 @@ def partner_earned(source: EventSource, event: Event) -> dict:
     return {"member": member.number, "points": entry.points if entry else 0}
 
 
+def partner_reversed(source: EventSource, event: Event) -> dict:
+    entry = reverse_partner_points(source, reference=_text(event.data, "reference"))
+    return {"member": entry.account.member.number, "points_reversed": entry.corrects.points}
+
+
 HANDLERS: dict[str, tuple[str, Callable[[EventSource, Event], dict]]] = {
     "customer.created": (SourceKind.SHOP, customer_created),
     "order.placed": (SourceKind.SHOP, order_placed),
@@ -311,4 +316,5 @@ HANDLERS: dict[str, tuple[str, Callable[[EventSource, Event], dict]]] = {
     "review.published": (SourceKind.SHOP, review_published),
     "custom": (SourceKind.SHOP, custom_event),
     "partner.earned": (SourceKind.PARTNER, partner_earned),
+    "partner.reversed": (SourceKind.PARTNER, partner_reversed),
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from ..conf import loyalty_settings
 from ..exceptions import IdempotencyConflict, InvalidIdempotencyKey
@@ -131,21 +131,23 @@ class DebitPlan:
         )
 
 
-def plan_debit(account: PointsAccount, points: int, *, prefer_order=None) -> DebitPlan:
+def plan_debit(account: PointsAccount, points: int, *, prefer_order=None, prefer_entry=None) -> DebitPlan:
     """Take ``points`` (at most the available balance) from the soonest-expiring lots.
 
-    With ``prefer_order`` the lots that order created are taken first (clawbacks).
+    With ``prefer_order`` (or ``prefer_entry``) the lots that order (or entry) created are taken
+    first (clawbacks).
     """
     wanted = min(points, account.available)
     if wanted <= 0:
         return DebitPlan([])
     ordering = [F("expires_at").asc(nulls_last=True), "id"]
     lots = PointsLot.objects.filter(account=account, remaining__gt=0)
-    if prefer_order is not None:
+    own = (
+        Q(order=prefer_order) if prefer_order is not None else Q(entry=prefer_entry) if prefer_entry else None
+    )
+    if own is not None:
         lots = lots.annotate(
-            not_own=Case(
-                When(order=prefer_order, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
+            not_own=Case(When(own, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
         ordering.insert(0, "not_own")
     takes = []

@@ -1,16 +1,27 @@
 """Coalition earning: partners (an airline, a hotel, a card) award points at their own rate."""
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
 
-from ..exceptions import EventNotAllowed, MemberClosed
-from ..models import EventSource, LedgerEntry, Member, MemberStatus, PartnerAward
+from ..conf import loyalty_settings
+from ..exceptions import EventNotAllowed, MemberClosed, UnknownPartnerAward
+from ..models import EntryType, EventSource, LedgerEntry, LotAllocation, Member, MemberStatus, PartnerAward
 from ..money import quantize_money, validate_money, whole_points
 from ..selectors.partners import PARTNER_RATE_RULE
 from ..selectors.rates import conversion_fields, convert
+from ..signals import points_reversed, send_on_commit
 from .engagement import credit_bonus
-from .ledger import ensure_same_request, existing_entry, ledger_key, lock_account
+from .ledger import (
+    ensure_same_request,
+    existing_entry,
+    ledger_key,
+    lock_account,
+    plan_debit,
+    save_account,
+    write_entry,
+)
 
 
 def partner_key(partner: EventSource, reference: str) -> str:
@@ -66,3 +77,66 @@ def earn_partner_points(
             created_at=entry.created_at,
         )
         return entry
+
+
+def reverse_partner_points(partner: EventSource, *, reference: str) -> LedgerEntry:
+    """Take back the points of one award (the partner's sale was cancelled), once; the partner owes
+    nothing for them any more.
+
+    The points come from the award's own lot first. Points of it that expired unused are not taken
+    back a second time (forgiven); what the member already spent follows ``NEGATIVE_BALANCE_POLICY``,
+    as for a refunded order.
+    """
+    key = ledger_key("partner", partner.code, reference, "reversal")
+    award = (
+        PartnerAward.objects.filter(partner=partner, entry__idempotency_key=partner_key(partner, reference))
+        .select_related("entry__account__member")
+        .first()
+    )
+    if award is None:
+        raise UnknownPartnerAward()
+    with transaction.atomic():
+        account = lock_account(award.entry.account.member)
+        existing = existing_entry(key)
+        if existing is not None:
+            return existing
+        earned = award.entry
+        forgiven = (
+            LotAllocation.objects.filter(lot__entry=earned, entry__entry_type=EntryType.EXPIRY).aggregate(
+                total=Sum("points")
+            )["total"]
+            or 0
+        )
+        owed = earned.points - forgiven
+        plan = plan_debit(account, owed, prefer_entry=earned)
+        shortfall = owed - plan.points
+        account.available -= plan.points
+        account.lifetime_earned -= earned.points
+        if loyalty_settings.NEGATIVE_BALANCE_POLICY == "allow_negative":
+            account.debt += shortfall
+            moved = {"points": -owed, "debt_points": shortfall, "written_off": forgiven}
+        else:
+            moved = {"points": -plan.points, "written_off": shortfall + forgiven}
+        entry = write_entry(
+            account,
+            entry_type=EntryType.REVERSAL,
+            source=partner.code,
+            source_ref=reference,
+            idempotency_key=key,
+            reason="partner_reversed",
+            corrects=earned,
+            rate_rule=PARTNER_RATE_RULE,
+            **moved,
+        )
+        plan.apply(entry)
+        save_account(account)
+        PartnerAward.objects.create(
+            partner=partner,
+            entry=entry,
+            points=-award.points,
+            point_price=award.point_price,
+            value=-award.value,
+            created_at=entry.created_at,
+        )
+        send_on_commit(points_reversed, LedgerEntry, member=account.member, entry=entry)
+    return entry

@@ -24,11 +24,12 @@ from loyalty.models import (
     OrderRecord,
     OrderStatus,
     OutboxEvent,
+    PartnerAward,
     PointsLot,
     RefundRecord,
     SourceKind,
 )
-from loyalty.services import erase_member
+from loyalty.services import erase_member, expire_points, spend_points
 from loyalty.webhooks import signature_header
 from tests.helpers import account_of, assert_books_balance, entries_of, requires_postgres
 
@@ -496,3 +497,67 @@ def test_an_order_event_costs_the_same_queries_after_1_or_30_earlier_orders(clie
     for number in range(2, 31):
         deliver(client, order_placed(order_id=f"o-{number}", event_id=f"evt-{number}"))
     assert queries_for(31) == first
+
+
+def flight(customer, reference="PNR-7", amount="100", event_id="evt-flight"):
+    return {
+        "id": event_id,
+        "type": "partner.earned",
+        "data": {"member": customer.number, "amount": amount, "currency": "USD", "reference": reference},
+    }
+
+
+def cancellation(reference="PNR-7", event_id="evt-cancel"):
+    return {"id": event_id, "type": "partner.reversed", "data": {"reference": reference}}
+
+
+def test_a_partner_reversal_takes_the_points_back_and_credits_the_partner(client, customer, airline):
+    deliver(client, flight(customer), source="skyair", secret=PARTNER_SECRET)
+    response = deliver(client, cancellation(), source="skyair", secret=PARTNER_SECRET)
+    assert response.json()["result"] == {"member": customer.number, "points_reversed": 200}
+    assert account_of(customer).available == 0
+    assert sorted(PartnerAward.objects.values_list("points", "value")) == [
+        (-200, Decimal("-1.6")),
+        (200, Decimal("1.6")),
+    ]
+    assert_books_balance()
+
+
+def test_a_partner_reversal_sent_again_under_another_event_id_takes_back_once(client, customer, airline):
+    deliver(client, flight(customer), source="skyair", secret=PARTNER_SECRET)
+    deliver(client, cancellation(), source="skyair", secret=PARTNER_SECRET)
+    deliver(client, cancellation(event_id="evt-cancel-again"), source="skyair", secret=PARTNER_SECRET)
+    assert entries_of(customer, entry_type=EntryType.REVERSAL).count() == 1
+    assert PartnerAward.objects.count() == 2
+
+
+def test_reversing_an_unknown_award_is_refused_and_writes_nothing(client, customer, airline):
+    before = snapshot()
+    response = deliver(client, cancellation(reference="PNR-NONE"), source="skyair", secret=PARTNER_SECRET)
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_award"
+    assert snapshot() == before
+
+
+def test_a_partner_reversal_of_spent_points_takes_what_is_left_and_writes_off_the_rest(
+    client, customer, airline, staff
+):
+    deliver(client, flight(customer), source="skyair", secret=PARTNER_SECRET)
+    spend_points(customer, points=150, idempotency_key="spent", reason="voucher")
+    deliver(client, cancellation(), source="skyair", secret=PARTNER_SECRET)
+    reversal = entries_of(customer, entry_type=EntryType.REVERSAL).get()
+    assert (reversal.points, reversal.written_off) == (-50, 150)
+    assert account_of(customer).available == 0
+    assert_books_balance()
+
+
+def test_points_of_a_reversed_award_that_expired_unused_are_not_taken_twice(client, customer, airline, fund):
+    fund(customer, 40)
+    deliver(client, flight(customer), source="skyair", secret=PARTNER_SECRET)
+    expire_points(now=timezone.now() + timedelta(days=400))
+    fund(customer, 500)
+    deliver(client, cancellation(), source="skyair", secret=PARTNER_SECRET)
+    reversal = entries_of(customer, entry_type=EntryType.REVERSAL).get()
+    assert (reversal.points, reversal.written_off) == (0, 200)
+    assert account_of(customer).available == 500
+    assert_books_balance()
