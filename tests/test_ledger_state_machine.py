@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
 from djmoney.money import Money
@@ -21,17 +22,29 @@ from hypothesis.stateful import (
 )
 
 from loyalty.exceptions import InsufficientPoints, InvalidAmount, OrderCancelled
-from loyalty.models import LedgerEntry, Market, OrderRecord, OrderStatus, PointsAccount
+from loyalty.models import (
+    EntryType,
+    EventSource,
+    LedgerEntry,
+    Market,
+    OrderRecord,
+    OrderStatus,
+    PartnerAward,
+    PointsAccount,
+    SourceKind,
+)
 from loyalty.selectors import find_discrepancies
 from loyalty.services import (
     adjust_points,
     cancel_order,
     confirm_order,
+    earn_partner_points,
     enroll_member,
     expire_points,
     record_order,
     record_refund,
     release_pending_points,
+    reverse_partner_points,
     spend_points,
 )
 
@@ -60,8 +73,17 @@ class LedgerMachine(RuleBasedStateMachine):
             points_per_unit=Decimal("1.5"),
         )
         self.staff = get_user_model().objects.create_user(username="staff", is_staff=True)
+        self.partner = EventSource.objects.create(
+            code="sky",
+            name="Sky",
+            kind=SourceKind.PARTNER,
+            currency="EUR",
+            points_per_unit=Decimal("2"),
+            point_price=Decimal("0.0075"),
+        )
         self.members = []
         self.orders = []
+        self.awards = []
         self.clock = timezone.now()
         self.steps = 0
         self.enroll()
@@ -182,6 +204,27 @@ class LedgerMachine(RuleBasedStateMachine):
         except InsufficientPoints:
             assert points < 0 and available < -points
 
+    @rule(who=st.integers(0, MAX_MEMBERS - 1), cents=st.integers(1, 40_000))
+    def partner_earn(self, who, cents):
+        member = self.members[who % len(self.members)]
+        reference = f"pnr:{self._next()}"
+        amount = Money(Decimal(cents) / 100, "EUR")
+        if earn_partner_points(self.partner, member, amount=amount, reference=reference) is None:
+            return
+        self.awards.append(reference)
+        before = self._entry_count()
+        earn_partner_points(self.partner, member, amount=amount, reference=reference)
+        assert self._entry_count() == before
+
+    @precondition(lambda self: self.awards)
+    @rule(pick=st.integers(0, 10_000))
+    def partner_reverse(self, pick):
+        reference = self.awards[pick % len(self.awards)]
+        reverse_partner_points(self.partner, reference=reference)
+        before = self._entry_count()
+        reverse_partner_points(self.partner, reference=reference)
+        assert self._entry_count() == before
+
     @rule(days=st.integers(1, 90))
     def advance_clock(self, days):
         self.clock += timedelta(days=days)
@@ -199,6 +242,12 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def books_balance(self):
         assert [str(problem) for problem in find_discrepancies()] == []
+
+    @invariant()
+    def partner_awards_match_the_partner_earnings_not_reversed(self):
+        earned = LedgerEntry.objects.filter(source="sky", entry_type=EntryType.BONUS)
+        standing = earned.exclude(corrections__entry_type=EntryType.REVERSAL).aggregate(total=Sum("points"))
+        assert (PartnerAward.objects.aggregate(total=Sum("points"))["total"] or 0) == (standing["total"] or 0)
 
     @invariant()
     def nothing_negative_and_debt_only_when_allowed(self):
